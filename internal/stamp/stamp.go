@@ -5,44 +5,26 @@ package stamp
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
-// Parse reads a timestamp as the peers accept it: RFC 3339 with 'T', 't' or a
-// space between date and time, 'Z' or 'z' or a numeric offset, and any number
-// of fraction digits (digits past nanoseconds are truncated).
+// Parse reads a timestamp exactly as the peers accept it (chrono's RFC 3339
+// parser): YYYY-MM-DD, then 'T', 't' or a space, then hh:mm:ss, an optional
+// '.' and one or more fraction digits (digits past nanoseconds are
+// truncated), then 'Z', 'z' or a ±hh:mm offset below 24 hours. Every field is
+// fixed width and range-checked (February 30 is rejected).
+//
+// It is deliberately no more lenient than the peers: a string Parse accepts
+// may be sent back as `since`, and a peer answers 400 to one it cannot parse.
+// Leap seconds (ss = 60), which the peers accept, are rejected: such a row is
+// quarantined rather than compared by a guessed instant.
+//
+// The time is returned in UTC.
 func Parse(s string) (time.Time, error) {
-	if len(s) < len("2006-01-02T15:04:05Z") || len(s) > 64 {
-		return time.Time{}, fmt.Errorf("timestamp %q: not RFC 3339", s)
-	}
-	b := []byte(s)
-	switch b[10] {
-	case 'T', 't', ' ':
-		b[10] = 'T'
-	default:
-		return time.Time{}, fmt.Errorf("timestamp %q: not RFC 3339", s)
-	}
-	if last := len(b) - 1; b[last] == 'z' {
-		b[last] = 'Z'
-	}
-	norm := string(b)
-	// time.RFC3339Nano accepts at most 9 fraction digits; cut any beyond.
-	if i := strings.IndexByte(norm[19:], '.'); i == 0 {
-		j := 20
-		for j < len(norm) && norm[j] >= '0' && norm[j] <= '9' {
-			j++
-		}
-		if j == 20 {
-			return time.Time{}, fmt.Errorf("timestamp %q: empty fraction", s)
-		}
-		if j-20 > 9 {
-			norm = norm[:29] + norm[j:]
-		}
-	}
-	t, err := time.Parse(time.RFC3339Nano, norm)
+	sc := scanner{s: s}
+	t, err := sc.timestamp()
 	if err != nil {
-		return time.Time{}, fmt.Errorf("timestamp %q: not RFC 3339", s)
+		return time.Time{}, fmt.Errorf("timestamp %q: %w", clip(s), err)
 	}
 	return t, nil
 }
@@ -56,3 +38,144 @@ func Valid(s string) bool {
 // TextLess reports whether a sorts before b byte-wise, the order the peers'
 // SQLite uses for `updated_at > :since`.
 func TextLess(a, b string) bool { return a < b }
+
+// clip shortens s for an error message: a row's field may be large.
+func clip(s string) string {
+	const max = 48
+	if len(s) <= max {
+		return s
+	}
+	return s[:max] + "..."
+}
+
+// scanner reads a timestamp left to right; the first error sticks.
+type scanner struct {
+	s   string
+	i   int
+	err error
+}
+
+func (c *scanner) timestamp() (time.Time, error) {
+	year := c.num(4, "year")
+	c.lit('-')
+	month := c.num(2, "month")
+	c.lit('-')
+	day := c.num(2, "day")
+	c.oneOf("Tt ", "date-time separator")
+	hour := c.num(2, "hour")
+	c.lit(':')
+	minute := c.num(2, "minute")
+	c.lit(':')
+	sec := c.num(2, "second")
+	nsec := c.fraction()
+	off := c.offset()
+	if c.err == nil && c.i != len(c.s) {
+		c.fail("trailing text")
+	}
+	c.check(month >= 1 && month <= 12, "month out of range")
+	c.check(day >= 1 && day <= daysIn(year, month), "day out of range")
+	c.check(hour <= 23 && minute <= 59 && sec <= 59, "time of day out of range")
+	if c.err != nil {
+		return time.Time{}, c.err
+	}
+	loc := time.FixedZone("", off)
+	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc).UTC(), nil
+}
+
+func daysIn(year, month int) int {
+	if month < 1 || month > 12 {
+		return 0
+	}
+	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+}
+
+func (c *scanner) fail(what string) {
+	if c.err == nil {
+		c.err = fmt.Errorf("not RFC 3339: %s at byte %d", what, c.i)
+	}
+}
+
+func (c *scanner) check(ok bool, what string) {
+	if !ok && c.err == nil {
+		c.err = fmt.Errorf("not RFC 3339: %s", what)
+	}
+}
+
+func (c *scanner) peek() byte {
+	if c.err != nil || c.i >= len(c.s) {
+		return 0
+	}
+	return c.s[c.i]
+}
+
+func isDigit(b byte) bool { return b >= '0' && b <= '9' }
+
+// num reads exactly n decimal digits.
+func (c *scanner) num(n int, what string) int {
+	v := 0
+	for range n {
+		b := c.peek()
+		if !isDigit(b) {
+			c.fail(what)
+			return 0
+		}
+		v = v*10 + int(b-'0')
+		c.i++
+	}
+	return v
+}
+
+func (c *scanner) lit(want byte) {
+	if c.peek() != want {
+		c.fail(fmt.Sprintf("want %q", want))
+		return
+	}
+	c.i++
+}
+
+func (c *scanner) oneOf(set, what string) byte {
+	b := c.peek()
+	for i := range len(set) {
+		if b != 0 && set[i] == b {
+			c.i++
+			return b
+		}
+	}
+	c.fail(what)
+	return 0
+}
+
+// fraction reads an optional '.' and at least one digit, keeping nine.
+func (c *scanner) fraction() int {
+	if c.peek() != '.' {
+		return 0
+	}
+	c.i++
+	if !isDigit(c.peek()) {
+		c.fail("empty fraction")
+		return 0
+	}
+	nsec, scale := 0, 100_000_000
+	for isDigit(c.peek()) {
+		nsec += int(c.s[c.i]-'0') * scale
+		scale /= 10
+		c.i++
+	}
+	return nsec
+}
+
+// offset reads 'Z', 'z' or ±hh:mm and returns it in seconds east of UTC.
+func (c *scanner) offset() int {
+	sign := c.oneOf("Zz+-", "zone offset")
+	if sign != '+' && sign != '-' {
+		return 0
+	}
+	h := c.num(2, "offset hour")
+	c.lit(':')
+	m := c.num(2, "offset minute")
+	c.check(h <= 23 && m <= 59, "offset out of range")
+	if sign == '-' {
+		return -(h*3600 + m*60)
+	}
+	return h*3600 + m*60
+}
