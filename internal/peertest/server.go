@@ -199,7 +199,7 @@ func (s *Server) serve(r *http.Request, rec *Request, n int, edit func(map[strin
 	if edit != nil {
 		edit(env)
 	}
-	return jsonAnswer(http.StatusOK, env)
+	return pageAnswer(env)
 }
 
 // page checks the request and examines the rows. The caller holds s.mu.

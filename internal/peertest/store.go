@@ -63,7 +63,7 @@ func textOf(v json.RawMessage) string {
 // holds one version per memory, the last one written. It panics when row
 // does not marshal, which is a bug in the test.
 func (s *Server) Put(row any) {
-	raw, err := json.Marshal(row)
+	raw, err := encode(row)
 	if err != nil {
 		panic(fmt.Sprintf("peertest: Put: %v", err))
 	}

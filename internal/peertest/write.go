@@ -23,14 +23,47 @@ func rejectAnswer(r *reject) answer {
 	return jsonAnswer(r.status, map[string]string{"error": r.msg})
 }
 
-// jsonAnswer encodes v; v is always one of the fake's own values, so an
-// encoding error is a bug in a test's Edit and is served as a 500.
+// jsonAnswer encodes v as serde_json would (no HTML escaping); v is always
+// one of the fake's own values, so an encoding error is a bug in a test's
+// Edit and is served as a 500.
 func jsonAnswer(status int, v any) answer {
-	b, err := json.Marshal(v)
+	b, err := encode(v)
 	if err != nil {
 		return answer{500, "text/plain; charset=utf-8", []byte("peertest: encode: " + err.Error())}
 	}
 	return answer{status, "application/json", b}
+}
+
+// pageAnswer encodes a page's envelope with its rows spliced in byte for
+// byte: encoding/json would compact them and escape HTML in them.
+func pageAnswer(env map[string]any) answer {
+	rows, ok := env["memories"].([]json.RawMessage)
+	if !ok {
+		return jsonAnswer(http.StatusOK, env)
+	}
+	const mark = `"\u0000peertest-memories\u0000"` // how encode writes the placeholder
+	env["memories"] = "\x00peertest-memories\x00"
+	a := jsonAnswer(http.StatusOK, env)
+	env["memories"] = rows
+	list := []byte{'['}
+	for i, r := range rows {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = append(list, r...)
+	}
+	a.body = bytes.Replace(a.body, []byte(mark), append(list, ']'), 1)
+	return a
+}
+
+func encode(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte{'\n'}), nil
 }
 
 // write sends a, applying f's Oversize, Truncate and RetryAfter.
