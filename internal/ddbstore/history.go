@@ -1,0 +1,69 @@
+package ddbstore
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// HistoryEntry records one reset of a peer's watermark.
+type HistoryEntry struct {
+	At     time.Time // when the reset was written
+	Prev   Mark      // the watermark before the reset (zero when there was none)
+	New    Mark      // the watermark the reset stored
+	Reason string    // the operator's reason
+}
+
+// historyItem is keyed by the reset's time in a sortable form and the new
+// epoch, so that a peer's history reads back oldest first and two resets
+// never share a key.
+func (s *Store) historyItem(peer string, prev, next Mark, reason string) map[string]types.AttributeValue {
+	at := s.now().UTC().Format(sortableTime)
+	sk := fmt.Sprintf("%s%s#%d", historyPrefix, at, next.Epoch)
+	return stateItem(peerPrefix+peer, sk, map[string]types.AttributeValue{
+		"at":         str(at),
+		"prev_value": str(prev.Value),
+		"prev_epoch": num(prev.Epoch),
+		"value":      str(next.Value),
+		"epoch":      num(next.Epoch),
+		"reason":     str(clip(reason, maxTextBytes)),
+	})
+}
+
+// WatermarkHistory lists a peer's watermark resets, oldest first.
+func (s *Store) WatermarkHistory(ctx context.Context, peer string) ([]HistoryEntry, error) {
+	var hist []HistoryEntry
+	err := s.queryState(ctx, "read watermark history of "+peer, peerPrefix+peer, historyPrefix,
+		func(item map[string]types.AttributeValue) error {
+			e, err := historyFromItem(item)
+			hist = append(hist, e)
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return hist, nil
+}
+
+func historyFromItem(item map[string]types.AttributeValue) (HistoryEntry, error) {
+	at, err := timeAttr(item, "at")
+	if err != nil {
+		return HistoryEntry{}, err
+	}
+	pe, err := intAttr(item, "prev_epoch")
+	if err != nil {
+		return HistoryEntry{}, err
+	}
+	ne, err := intAttr(item, "epoch")
+	if err != nil {
+		return HistoryEntry{}, err
+	}
+	return HistoryEntry{
+		At:     at,
+		Prev:   Mark{Value: stringAttr(item, "prev_value"), Epoch: pe},
+		New:    Mark{Value: stringAttr(item, "value"), Epoch: ne},
+		Reason: stringAttr(item, "reason"),
+	}, nil
+}

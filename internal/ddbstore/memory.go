@@ -1,0 +1,125 @@
+package ddbstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// MetaPrefix starts the names of the attributes the store adds to a memory
+// item; a row with a top-level field of that prefix is unwritable.
+const MetaPrefix = "_cu_"
+
+// Meta attributes of a memory item.
+const (
+	attrTS        = MetaPrefix + "ts"         // N: the instant of updated_at, integer ns since the epoch
+	attrDigest    = MetaPrefix + "digest"     // S: hex SHA-256 of the row, breaks ties
+	attrPeer      = MetaPrefix + "peer"       // S: the peer the version came from
+	attrWrittenAt = MetaPrefix + "written_at" // S: when this store wrote it
+)
+
+// maxKeyBytes is DynamoDB's limit on a partition key value.
+const maxKeyBytes = 2048
+
+// putCondition lets a version in when the table has none of this id, or an
+// older one by instant, or the same instant with a smaller digest. An item
+// without _cu_ts was not written by this store and counts as oldest.
+const putCondition = "attribute_not_exists(#id) OR attribute_not_exists(#ts) OR #ts < :ts OR (#ts = :ts AND #dg < :dg)"
+
+// Memory is one valid row to write.
+type Memory struct {
+	ID        string
+	UpdatedAt string         // exact peer text, stored as a string attribute
+	Instant   time.Time      // parsed UpdatedAt: decides who wins
+	Fields    map[string]any // every field of the row (json.Number for numbers)
+	Peer      string         // peer id it came from (kept as a meta attribute)
+}
+
+// PutMemory writes m when the table has no item with m.ID, or an older one
+// (by instant; equal instants are won by the larger content digest). It
+// returns ErrStale when refused by that condition, ErrUnwritable for an item
+// DynamoDB can never take (over 400 KB, a number out of range, a field named
+// with MetaPrefix...), or another error (retryable, after SDK retries).
+// Fields may hold "id" and "updated_at"; they must then equal ID and UpdatedAt.
+func (s *Store) PutMemory(ctx context.Context, m Memory) error {
+	op := "put memory " + clip(m.ID, 128)
+	item, err := memoryItem(m, s.now())
+	var uw *unwritableError
+	if errors.As(err, &uw) {
+		return fmt.Errorf("%s: %w: %s", op, ErrUnwritable, uw.reason)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName:           aws.String(s.memories),
+		Item:                item,
+		ConditionExpression: aws.String(putCondition),
+		ExpressionAttributeNames: map[string]string{
+			"#id": MemoryKey, "#ts": attrTS, "#dg": attrDigest,
+		},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":ts": item[attrTS], ":dg": item[attrDigest],
+		},
+	})
+	if err == nil {
+		return nil
+	}
+	if conditionFailed(err) {
+		return fmt.Errorf("%s: %w", op, ErrStale)
+	}
+	if reason, ok := itemRejected(err); ok {
+		return fmt.Errorf("%s: %w: %s", op, ErrUnwritable, reason)
+	}
+	return opaque(op, err)
+}
+
+// memoryItem builds the item for m: its fields, id and updated_at as given,
+// and the meta attributes. Refusals DynamoDB would make are *unwritableError.
+func memoryItem(m Memory, now time.Time) (map[string]types.AttributeValue, error) {
+	if err := checkIdentity(m); err != nil {
+		return nil, err
+	}
+	item := make(map[string]types.AttributeValue, len(m.Fields)+6)
+	for k, v := range m.Fields {
+		if strings.HasPrefix(k, MetaPrefix) {
+			return nil, &unwritableError{fmt.Sprintf("field %q uses the reserved prefix %s", clip(k, 64), MetaPrefix)}
+		}
+		av, err := toAttr(v)
+		if err != nil {
+			return nil, fmt.Errorf("field %q: %w", clip(k, 64), err)
+		}
+		item[k] = av
+	}
+	item[MemoryKey] = &types.AttributeValueMemberS{Value: m.ID}
+	item["updated_at"] = &types.AttributeValueMemberS{Value: m.UpdatedAt}
+	item[attrDigest] = &types.AttributeValueMemberS{Value: digest(item)}
+	item[attrTS] = &types.AttributeValueMemberN{Value: tsNumber(m.Instant)}
+	item[attrPeer] = &types.AttributeValueMemberS{Value: m.Peer}
+	item[attrWrittenAt] = &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)}
+	if n := itemSize(item); n > MaxItemBytes {
+		return nil, &unwritableError{fmt.Sprintf("item of at least %d bytes exceeds DynamoDB's %d", n, MaxItemBytes)}
+	}
+	return item, nil
+}
+
+// checkIdentity refuses an id DynamoDB cannot key by, and Fields that
+// contradict ID or UpdatedAt (a caller's bug, so a plain error).
+func checkIdentity(m Memory) error {
+	if m.ID == "" || len(m.ID) > maxKeyBytes {
+		return &unwritableError{fmt.Sprintf("id of %d bytes: DynamoDB keys take 1 to %d", len(m.ID), maxKeyBytes)}
+	}
+	if v, ok := m.Fields[MemoryKey]; ok && v != any(m.ID) {
+		return fmt.Errorf("field id (%T) differs from ID", v)
+	}
+	if v, ok := m.Fields["updated_at"]; ok && v != any(m.UpdatedAt) {
+		return fmt.Errorf("field updated_at (%T) differs from UpdatedAt %q", v, clip(m.UpdatedAt, 64))
+	}
+	return nil
+}

@@ -1,0 +1,104 @@
+package ddbstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// Size caps that keep a quarantine item under DynamoDB's 400 KB.
+const (
+	maxRawBytes   = 350 * 1024
+	maxTextBytes  = 4096 // reasons and errors
+	maxRowIDBytes = 1024
+	maxStampBytes = 256
+)
+
+// Quarantined is an invalid row recorded for operators.
+type Quarantined struct {
+	Peer      string
+	Key       string // stable per (peer, raw row); set by Quarantine when empty
+	RowID     string
+	UpdatedAt string
+	Reason    string
+	Raw       []byte // truncated past 350 KB (Truncated, RawSHA256, RawBytes say so)
+	Truncated bool
+	RawSHA256 string
+	RawBytes  int
+	FirstSeen time.Time
+	LastSeen  time.Time
+}
+
+// Quarantine records an invalid row (idempotent per Key: recording it again
+// updates the reason and LastSeen and keeps FirstSeen). An empty Key becomes
+// the first 32 hex digits of the SHA-256 of Raw. Raw is stored as text
+// (invalid UTF-8 replaced by U+FFFD; RawSHA256 is of the original bytes) and
+// cut at 350 KB; RowID, UpdatedAt and Reason are cut to a few KB. Errors
+// are worth retrying.
+func (s *Store) Quarantine(ctx context.Context, q Quarantined) error {
+	sum := sha256.Sum256(q.Raw)
+	rawHex := hex.EncodeToString(sum[:])
+	if q.Key == "" {
+		q.Key = rawHex[:32]
+	}
+	raw, truncated := cutUTF8(strings.ToValidUTF8(string(q.Raw), "\uFFFD"), maxRawBytes)
+	now := str(s.stamp())
+	expr, names, values := setExpression(map[string]types.AttributeValue{
+		"peer":       str(q.Peer),
+		"row_id":     str(clip(q.RowID, maxRowIDBytes)),
+		"updated_at": str(clip(q.UpdatedAt, maxStampBytes)),
+		"reason":     str(clip(q.Reason, maxTextBytes)),
+		"raw":        str(raw),
+		"truncated":  &types.AttributeValueMemberBOOL{Value: truncated},
+		"raw_sha256": str(rawHex),
+		"raw_bytes":  num(int64(len(q.Raw))),
+		"last_seen":  now,
+	})
+	names["#first"], values[":first"] = "first_seen", now
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.state),
+		Key:                       stateKey(quarantinePrefix+q.Peer, rowPrefix+q.Key),
+		UpdateExpression:          aws.String(expr + ", #first = if_not_exists(#first, :first)"),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if err != nil {
+		return opaque(fmt.Sprintf("quarantine row %s of %s", clip(q.RowID, 128), q.Peer), err)
+	}
+	return nil
+}
+
+// setExpression builds "SET #a0 = :a0, ..." for attrs, every name behind a
+// placeholder so that none collides with DynamoDB's reserved words.
+func setExpression(attrs map[string]types.AttributeValue) (string, map[string]string, map[string]types.AttributeValue) {
+	names := make(map[string]string, len(attrs)+1)
+	values := make(map[string]types.AttributeValue, len(attrs)+1)
+	parts := make([]string, 0, len(attrs))
+	i := 0
+	for k, v := range attrs {
+		p := "a" + strconv.Itoa(i)
+		names["#"+p], values[":"+p] = k, v
+		parts = append(parts, "#"+p+" = :"+p)
+		i++
+	}
+	return "SET " + strings.Join(parts, ", "), names, values
+}
+
+// cutUTF8 shortens s to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) (string, bool) {
+	if len(s) <= n {
+		return s, false
+	}
+	for n > 0 && !utf8Start(s[n]) {
+		n--
+	}
+	return s[:n], true
+}

@@ -1,0 +1,88 @@
+package ddbstore
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+)
+
+// ListQuarantine returns every quarantined row of a peer, ordered by Key.
+// Errors are worth retrying.
+func (s *Store) ListQuarantine(ctx context.Context, peer string) ([]Quarantined, error) {
+	var rows []Quarantined
+	err := s.queryState(ctx, "list quarantine of "+peer, quarantinePrefix+peer, rowPrefix,
+		func(item map[string]types.AttributeValue) error {
+			q, err := quarantinedFromItem(item)
+			rows = append(rows, q)
+			return err
+		})
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+func quarantinedFromItem(item map[string]types.AttributeValue) (Quarantined, error) {
+	n, err := intAttr(item, "raw_bytes")
+	if err != nil {
+		return Quarantined{}, err
+	}
+	first, err := timeAttr(item, "first_seen")
+	if err != nil {
+		return Quarantined{}, err
+	}
+	last, err := timeAttr(item, "last_seen")
+	if err != nil {
+		return Quarantined{}, err
+	}
+	return Quarantined{
+		Peer:      stringAttr(item, "peer"),
+		Key:       strings.TrimPrefix(stringAttr(item, StateSortKey), rowPrefix),
+		RowID:     stringAttr(item, "row_id"),
+		UpdatedAt: stringAttr(item, "updated_at"),
+		Reason:    stringAttr(item, "reason"),
+		Raw:       []byte(stringAttr(item, "raw")),
+		Truncated: boolAttr(item, "truncated"),
+		RawSHA256: stringAttr(item, "raw_sha256"),
+		RawBytes:  int(n),
+		FirstSeen: first,
+		LastSeen:  last,
+	}, nil
+}
+
+// DeleteQuarantine removes one quarantined row (after a replay wrote it, or
+// an operator dismissed it). Deleting a row that is not there is not an
+// error. Errors are worth retrying.
+func (s *Store) DeleteQuarantine(ctx context.Context, peer, key string) error {
+	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{
+		TableName: aws.String(s.state),
+		Key:       stateKey(quarantinePrefix+peer, rowPrefix+key),
+	})
+	if err != nil {
+		return opaque("delete quarantined row "+key+" of "+peer, err)
+	}
+	return nil
+}
+
+// QuarantineCount returns how many rows of a peer are quarantined without
+// transferring them (DynamoDB still reads, and bills, every item). Errors
+// are worth retrying.
+func (s *Store) QuarantineCount(ctx context.Context, peer string) (int, error) {
+	in := s.prefixQuery(quarantinePrefix+peer, rowPrefix)
+	in.Select = types.SelectCount
+	total := 0
+	for {
+		out, err := s.api.Query(ctx, in)
+		if err != nil {
+			return 0, opaque("count quarantine of "+peer, err)
+		}
+		total += int(out.Count)
+		if len(out.LastEvaluatedKey) == 0 {
+			return total, nil
+		}
+		in.ExclusiveStartKey = out.LastEvaluatedKey
+	}
+}
