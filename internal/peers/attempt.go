@@ -1,0 +1,172 @@
+package peers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+const (
+	maxSnippet = 200      // bytes of an error body quoted in an error
+	maxDrain   = 64 << 10 // bytes read past an answer so the connection is reused
+)
+
+// attempt sends one request and reads its answer, classifying what went
+// wrong by what the retry loop does next.
+func (c *Client) attempt(ctx context.Context, f fetch) outcome {
+	actx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	req, err := c.newRequest(actx, f.url, f.creds)
+	if err != nil {
+		return outcome{err: fmt.Errorf("build request: %w: %w", err, ErrUnavailable)}
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return outcome{retry: true, retryAfter: -1, err: c.transportError(ctx, actx, err)}
+	}
+	defer drainClose(resp.Body)
+	code := resp.StatusCode
+	switch {
+	case code == http.StatusOK:
+		return c.readPage(ctx, actx, resp, f.limit)
+	case code == http.StatusUnauthorized:
+		return outcome{auth: true, err: statusError(resp, f.creds.APIKey, ErrRejected)}
+	case code == http.StatusTooManyRequests || code >= 500:
+		ra := parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
+		return outcome{retry: true, retryAfter: ra, err: statusError(resp, f.creds.APIKey, ErrUnavailable)}
+	case code >= 300 && code < 400:
+		// Location is not echoed: it is the peer's to choose and may hold anything.
+		return outcome{err: fmt.Errorf("%d %s: redirects are not followed; configure the final URL: %w",
+			code, http.StatusText(code), ErrRejected)}
+	case code >= 400:
+		return outcome{err: statusError(resp, f.creds.APIKey, ErrRejected)}
+	}
+	return outcome{err: fmt.Errorf("unexpected status %d: %w", code, ErrBadResponse)}
+}
+
+// readPage decodes a 200 answer under the body cap.
+func (c *Client) readPage(ctx, actx context.Context, resp *http.Response, limit int) outcome {
+	if resp.ContentLength > c.cfg.MaxBody {
+		return outcome{err: fmt.Errorf("body of %d bytes exceeds %d bytes: %w",
+			resp.ContentLength, c.cfg.MaxBody, ErrBadResponse)}
+	}
+	page, err := decodePage(&capReader{r: resp.Body, left: c.cfg.MaxBody, max: c.cfg.MaxBody}, limit)
+	if err == nil {
+		return outcome{page: page}
+	}
+	if errors.Is(err, ErrUnavailable) {
+		if actx.Err() != nil && ctx.Err() == nil {
+			err = fmt.Errorf("body not read within %v: %w", c.cfg.Timeout, ErrUnavailable)
+		}
+		return outcome{retry: true, retryAfter: -1, err: err}
+	}
+	return outcome{err: err}
+}
+
+// transportError describes a failed round trip without the request URL,
+// which url.Error would repeat in full.
+func (c *Client) transportError(ctx, actx context.Context, err error) error {
+	if actx.Err() != nil && ctx.Err() == nil {
+		return fmt.Errorf("GET: no answer within %v: %w", c.cfg.Timeout, ErrUnavailable)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return fmt.Errorf("GET: %w: %w", err, ErrUnavailable)
+}
+
+// statusError reports a non-200 status with a short, sanitized snippet of
+// the body, from which the API key is removed should the peer echo it.
+func statusError(resp *http.Response, key string, sentinel error) error {
+	code := resp.StatusCode
+	s := bodySnippet(resp.Body, key)
+	if s == "" {
+		return fmt.Errorf("%d %s: %w", code, http.StatusText(code), sentinel)
+	}
+	return fmt.Errorf("%d %s: %q: %w", code, http.StatusText(code), s, sentinel)
+}
+
+// bodySnippet reads the start of an error body and returns at most
+// maxSnippet bytes of it on one line: control characters and invalid UTF-8
+// become spaces and '?', runs of white space one space, the key "[redacted]".
+func bodySnippet(body io.Reader, key string) string {
+	// Read past the snippet by the key's length so that a key that starts
+	// inside the snippet is redacted whole, not cut into a prefix.
+	buf, _ := io.ReadAll(io.LimitReader(body, int64(maxSnippet+len(key)+1)))
+	s := string(buf)
+	if key != "" {
+		s = strings.ReplaceAll(s, key, "[redacted]")
+	}
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case r == utf8.RuneError:
+			r = '?'
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	return truncateUTF8(b.String(), maxSnippet)
+}
+
+// truncateUTF8 cuts s to at most n bytes on a rune boundary.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// drainClose reads a little of what is left of a body, so that the
+// connection can be reused, and closes it.
+func drainClose(body io.ReadCloser) {
+	_, _ = io.CopyN(io.Discard, body, maxDrain)
+	_ = body.Close()
+}
+
+// capReader fails a read that goes past its limit with errBodyTooLarge. A
+// body of exactly the limit is fine: the next read probes for one more byte.
+type capReader struct {
+	r    io.Reader
+	left int64
+	max  int64
+}
+
+// bodyTooLargeError is the read error of a body over the cap.
+type bodyTooLargeError struct{ max int64 }
+
+func (e *bodyTooLargeError) Error() string { return fmt.Sprintf("body exceeds %d bytes", e.max) }
+
+func (r *capReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		var one [1]byte
+		n, err := r.r.Read(one[:])
+		if n > 0 {
+			return 0, &bodyTooLargeError{r.max}
+		}
+		return 0, err
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.r.Read(p)
+	r.left -= int64(n)
+	return n, err
+}

@@ -1,0 +1,99 @@
+package peers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"slices"
+	"time"
+	"unicode/utf8"
+
+	"github.com/aimemory/catchup/internal/stamp"
+)
+
+// Row is one element of `memories`, kept exactly as received.
+//
+// A key that appears twice in the row object is listed in DuplicateKeys and
+// its last value is kept in Fields, as encoding/json and serde_json's map
+// do; the row stays valid, since Raw keeps every byte for whoever looks.
+type Row struct {
+	Raw           json.RawMessage // the row's bytes as the peer sent them
+	Fields        map[string]any  // decoded with json.Number; nil when Raw is not an object
+	ID            string          // "" when absent or not a string
+	UpdatedAt     string          // "" when absent or not a string
+	Instant       time.Time       // parsed UpdatedAt; zero when Invalid != nil
+	Invalid       error           // non-nil: why the row breaks protocol.md §5 (quarantine it)
+	DuplicateKeys []string        // keys that appear more than once in Raw, each listed once
+}
+
+// DecodeRow decodes one element of `memories` as Fetch does: strictID
+// applies the v0.7+ id rule (the page came from a peer that sends
+// scope_status). It never fails: a row that is not an object, is not UTF-8,
+// or breaks protocol.md §5 comes back with Invalid set. raw is kept, not
+// copied.
+func DecodeRow(raw json.RawMessage, strictID bool) Row {
+	return decodeRow(raw, strictID)
+}
+
+func decodeRow(raw json.RawMessage, strictID bool) Row {
+	row := Row{Raw: raw}
+	fields, dups, err := decodeObject(raw)
+	if err != nil {
+		row.Invalid = err
+		return row
+	}
+	row.Fields, row.DuplicateKeys = fields, dups
+	row.ID, _ = fields["id"].(string)
+	row.UpdatedAt, _ = fields["updated_at"].(string)
+	if !utf8.Valid(raw) {
+		// encoding/json has replaced the bad bytes in Fields with U+FFFD, so
+		// what we would store differs from what the peer holds.
+		row.Invalid = errors.New("row is not valid UTF-8")
+		return row
+	}
+	if err := ValidateFields(fields, strictID); err != nil {
+		row.Invalid = err
+		return row
+	}
+	row.Instant, _ = stamp.Parse(row.UpdatedAt) // ValidateFields checked it parses
+	return row
+}
+
+// decodeObject decodes a row object member by member, so that it can see
+// keys that appear twice, which json.Unmarshal silently merges.
+func decodeObject(raw []byte) (map[string]any, []string, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return nil, nil, errors.New("row is not JSON")
+	}
+	if tok != json.Delim('{') {
+		return nil, nil, errors.New("row is a JSON " + tokenKind(tok) + ", want an object")
+	}
+	fields := make(map[string]any)
+	var dups []string
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, errors.New("row is not JSON")
+		}
+		key := tok.(string)
+		var v any
+		if err := dec.Decode(&v); err != nil {
+			return nil, nil, errors.New("row is not JSON")
+		}
+		if _, dup := fields[key]; dup && !slices.Contains(dups, key) {
+			dups = append(dups, key)
+		}
+		fields[key] = v
+	}
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, errors.New("row is not JSON")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, errors.New("row has data after the object")
+	}
+	return fields, dups, nil
+}
