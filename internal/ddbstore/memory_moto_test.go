@@ -1,0 +1,212 @@
+package ddbstore
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// version is a row as a peer sends it.
+func version(t *testing.T, id, updatedAt, content string) Memory {
+	t.Helper()
+	instant, err := time.Parse(time.RFC3339Nano, updatedAt)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Memory{
+		ID:        id,
+		UpdatedAt: updatedAt,
+		Instant:   instant,
+		Fields:    map[string]any{"id": id, "updated_at": updatedAt, "content": content},
+		Peer:      "p1",
+	}
+}
+
+func TestPutMemoryNewerWins(t *testing.T) {
+	s, _ := testStore(t)
+	type write struct {
+		updatedAt string
+		want      error
+	}
+	tests := []struct {
+		name   string
+		writes []write
+		final  string
+	}{
+		{"newer instant wins though its text sorts first", []write{
+			{"2026-06-01T10:00:05Z", nil},
+			{"2026-06-01T10:00:05.5+00:00", nil},
+		}, "2026-06-01T10:00:05.5+00:00"},
+		{"older instant loses though its text sorts last", []write{
+			{"2026-06-01T10:00:05.5+00:00", nil},
+			{"2026-06-01T10:00:05Z", ErrStale},
+		}, "2026-06-01T10:00:05.5+00:00"},
+		{"same version twice", []write{
+			{"2026-06-01T10:00:05Z", nil},
+			{"2026-06-01T10:00:05Z", ErrStale},
+		}, "2026-06-01T10:00:05Z"},
+		{"older", []write{
+			{"2026-06-01T10:00:06Z", nil},
+			{"2026-06-01T10:00:05Z", ErrStale},
+			{"2026-06-01T12:00:05+02:00", ErrStale},
+		}, "2026-06-01T10:00:06Z"},
+		{"offsets compared as instants", []write{
+			{"2026-06-01T12:00:05+02:00", nil},
+			{"2026-06-01T10:00:04.999999999Z", ErrStale},
+			{"2026-06-01T10:00:05.000000001Z", nil},
+		}, "2026-06-01T10:00:05.000000001Z"},
+		{"year 9999 and before 1970", []write{
+			{"1969-12-31T23:59:58Z", nil},
+			{"1969-12-31T23:59:59.5Z", nil},
+			{"1969-12-31T23:59:58.999Z", ErrStale},
+			{"9999-12-31T23:59:59.999999999Z", nil},
+			{"2026-06-01T10:00:05Z", ErrStale},
+			{"9999-12-31T23:59:59.999999998Z", ErrStale},
+		}, "9999-12-31T23:59:59.999999999Z"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			id := "m" + string(rune('a'+i))
+			for _, w := range tt.writes {
+				err := s.PutMemory(ctx, version(t, id, w.updatedAt, "content of "+w.updatedAt))
+				if !errors.Is(err, w.want) || (w.want == nil && err != nil) {
+					t.Errorf("PutMemory(%s) = %v, want %v", w.updatedAt, err, w.want)
+				}
+			}
+			st, found, err := s.GetMemory(ctx, id)
+			if err != nil || !found {
+				t.Fatalf("GetMemory = %v, %v", found, err)
+			}
+			want := version(t, id, tt.final, "content of "+tt.final)
+			if st.UpdatedAt != want.UpdatedAt || st.Fields["content"] != want.Fields["content"] || !st.Instant.Equal(want.Instant) {
+				t.Errorf("stored %s (%v) %q, want %s", st.UpdatedAt, st.Instant, st.Fields["content"], tt.final)
+			}
+		})
+	}
+}
+
+// TestPutMemoryTiesConverge writes two versions with the same instant in
+// both orders, each order into tables of its own: both must end up holding
+// the same version, the one with the larger digest.
+func TestPutMemoryTiesConverge(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b Memory
+	}{
+		{"different text", version(t, "m1", "2026-06-01T10:00:05Z", "same"), version(t, "m1", "2026-06-01T10:00:05.000+00:00", "same")},
+		{"same text, different content", version(t, "m1", "2026-06-01T10:00:05Z", "from peer a"), version(t, "m1", "2026-06-01T10:00:05Z", "from peer b")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ia, _ := memoryItem(tt.a, t0)
+			ib, _ := memoryItem(tt.b, t0)
+			winner, loser := tt.a, tt.b
+			if stringAttr(ib, attrDigest) > stringAttr(ia, attrDigest) {
+				winner, loser = tt.b, tt.a
+			}
+			for _, order := range [][2]Memory{{winner, loser}, {loser, winner}} {
+				s, _ := testStore(t)
+				ctx := testContext(t)
+				if err := s.PutMemory(ctx, order[0]); err != nil {
+					t.Fatal(err)
+				}
+				err := s.PutMemory(ctx, order[1])
+				if wantStale := order[1].Fields["content"] == loser.Fields["content"] && order[1].UpdatedAt == loser.UpdatedAt; errors.Is(err, ErrStale) != wantStale {
+					t.Errorf("second write = %v, want stale: %v", err, wantStale)
+				}
+				st, _, err := s.GetMemory(ctx, "m1")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if diff := cmp.Diff(winner.Fields, st.Fields); diff != "" {
+					t.Errorf("stored (-want +got):\n%s", diff)
+				}
+			}
+		})
+	}
+}
+
+func TestPutMemoryRoundTrip(t *testing.T) {
+	s, _ := testStore(t)
+	ctx := testContext(t)
+	m := version(t, "m1", "2026-06-01T10:00:05.123456+00:00", "")
+	m.Fields = decodeRow(t, `{"id":"m1","updated_at":"2026-06-01T10:00:05.123456+00:00",
+		"content":"line one\n\tline two — ünïcode","title":"","tags":["a",""],"priority":5,"confidence":0.25,
+		"access_count":0,"last_accessed_at":null,"metadata":{"agent":{"depth":[1,[2,[3,{"x":null}]]],"ok":true},"empty":{},"list":[]},
+		"valid_from":"2026-01-01T00:00:00Z","lifecycle_state":{"next":{"what":"unknown to us","n":-3}}}`)
+	m.Peer = "peer-x"
+	if err := s.PutMemory(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	st, found, err := s.GetMemory(ctx, "m1")
+	if err != nil || !found {
+		t.Fatalf("GetMemory = %v, %v", found, err)
+	}
+	if diff := cmp.Diff(m, st.Memory); diff != "" {
+		t.Errorf("round trip (-want +got):\n%s", diff)
+	}
+	if st.WrittenAt != "2026-06-01T10:00:00Z" || len(st.Digest) != 64 {
+		t.Errorf("meta: written at %q, digest %q", st.WrittenAt, st.Digest)
+	}
+	all, err := s.ScanMemories(ctx)
+	if err != nil || len(all) != 1 || all[0].ID != "m1" {
+		t.Errorf("ScanMemories = %d items, %v", len(all), err)
+	}
+	if _, found, err := s.GetMemory(ctx, "absent"); found || err != nil {
+		t.Errorf("GetMemory(absent) = %v, %v", found, err)
+	}
+}
+
+func TestPutMemoryUnwritable(t *testing.T) {
+	s, _ := testStore(t)
+	// 25,000 numbers of 38 digits: small by our lower bound, but over 400 KB
+	// for DynamoDB (and moto), so only the server refuses it.
+	wide := make([]any, 25000)
+	for i := range wide {
+		wide[i] = jsonNumber("12345678901234567890123456789012345678")
+	}
+	tests := []struct {
+		name   string
+		fields map[string]any
+		local  bool // refused before any request
+	}{
+		{"content over 400 KB", map[string]any{"content": strings.Repeat("x", 401*1024)}, true},
+		{"number 1e400", map[string]any{"metadata": map[string]any{"n": jsonNumber("1e400")}}, true},
+		{"reserved field", map[string]any{"_cu_peer": "forged"}, true},
+		{"too large for the server", map[string]any{"metadata": map[string]any{"wide": wide}}, false},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := testContext(t)
+			m := version(t, "u"+string(rune('a'+i)), "2026-06-01T10:00:05Z", "c")
+			m.Fields = tt.fields
+			if _, err := memoryItem(m, t0); (err == nil) == tt.local {
+				t.Fatalf("memoryItem = %v, want local refusal: %v", err, tt.local)
+			}
+			if err := s.PutMemory(ctx, m); !errors.Is(err, ErrUnwritable) {
+				t.Errorf("PutMemory = %v, want ErrUnwritable", err)
+			}
+			if _, found, err := s.GetMemory(ctx, m.ID); found || err != nil {
+				t.Errorf("GetMemory after refusal = %v, %v", found, err)
+			}
+		})
+	}
+}
+
+// TestPutMemoryNumberBounds checks that checkNumber is not stricter than
+// DynamoDB at the edges of its range.
+func TestPutMemoryNumberBounds(t *testing.T) {
+	s, _ := testStore(t)
+	ctx := testContext(t)
+	for i, n := range []string{"9.9999999999999999999999999999999999999E+125", "-9.9999999999999999999999999999999999999E+125", "1E-130", "12345678901234567890123456789012345678"} {
+		m := version(t, "n"+string(rune('a'+i)), "2026-06-01T10:00:05Z", "c")
+		m.Fields["n"] = jsonNumber(n)
+		if err := s.PutMemory(ctx, m); err != nil {
+			t.Errorf("PutMemory(%s) = %v", n, err)
+		}
+	}
+}
