@@ -50,16 +50,16 @@ func (s *Store) AdvanceWatermark(ctx context.Context, peer string, from Mark, to
 		return fmt.Errorf("%s: empty value", op)
 	}
 	cond := advanceBody
+	names := map[string]string{"#epoch": "epoch", "#v": "value"}
 	if from.Epoch == 0 {
 		cond = "attribute_not_exists(#pk) OR (" + advanceBody + ")"
+		names["#pk"] = StatePartitionKey
 	}
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
-		TableName:           aws.String(s.state),
-		Item:                s.markItem(peer, Mark{Value: to, Epoch: from.Epoch}),
-		ConditionExpression: aws.String(cond),
-		ExpressionAttributeNames: map[string]string{
-			"#pk": StatePartitionKey, "#epoch": "epoch", "#v": "value",
-		},
+		TableName:                 aws.String(s.state),
+		Item:                      s.markItem(peer, Mark{Value: to, Epoch: from.Epoch}),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: map[string]types.AttributeValue{":epoch": num(from.Epoch), ":to": str(to)},
 	})
 	switch {
@@ -104,16 +104,12 @@ func (s *Store) tryReset(ctx context.Context, peer, to, reason string) (Mark, er
 		return Mark{}, err
 	}
 	next := Mark{Value: to, Epoch: prev.Epoch + 1}
-	names := map[string]string{"#pk": StatePartitionKey}
-	values := map[string]types.AttributeValue{}
-	cond := "attribute_not_exists(#pk)"
+	// Swap only what was read: the reset records the previous mark exactly.
+	cond, names := "attribute_not_exists(#pk)", map[string]string{"#pk": StatePartitionKey}
+	var values map[string]types.AttributeValue
 	if found {
-		cond = "#epoch = :pe AND #v = :pv"
-		names["#epoch"], names["#v"] = "epoch", "value"
-		values[":pe"], values[":pv"] = num(prev.Epoch), str(prev.Value)
-	}
-	if len(values) == 0 {
-		values = nil
+		cond, names = "#epoch = :pe AND #v = :pv", map[string]string{"#epoch": "epoch", "#v": "value"}
+		values = map[string]types.AttributeValue{":pe": num(prev.Epoch), ":pv": str(prev.Value)}
 	}
 	_, err = s.api.TransactWriteItems(ctx, &dynamodb.TransactWriteItemsInput{
 		TransactItems: []types.TransactWriteItem{
