@@ -40,6 +40,7 @@ type Server struct {
 	mu          sync.Mutex
 	rows        []Row
 	index       map[string]int // Row.ID -> position in rows
+	sorted      []Row          // rows by UpdatedAt; nil after a change
 	gen         Generation
 	apiKey      string
 	verifyKey   ed25519.PublicKey
@@ -79,6 +80,9 @@ func WithScopeStatus(status string) Option { return func(s *Server) { s.scopeSta
 // WithSeed seeds the shuffling of tie groups (default 1). Request n of a
 // server with seed s always shuffles the same way.
 func WithSeed(seed int64) Option { return func(s *Server) { s.seed = uint64(seed) } }
+
+// WithFaultFunc sets the per-request fault hook, as SetFaultFunc does.
+func WithFaultFunc(f FaultFunc) Option { return func(s *Server) { s.faultFunc = f } }
 
 // WithRows stores rows, as Load does.
 func WithRows(rows []map[string]any) Option { return func(s *Server) { s.Load(rows) } }

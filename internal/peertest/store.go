@@ -81,6 +81,7 @@ func (s *Server) PutRaw(raw json.RawMessage) {
 	r := newRow(raw)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.sorted = nil
 	if i, ok := s.index[r.ID]; ok {
 		s.rows[i] = r
 		return
@@ -105,6 +106,7 @@ func (s *Server) Delete(id string) bool {
 	if !ok {
 		return false
 	}
+	s.sorted = nil
 	s.rows = append(s.rows[:i], s.rows[i+1:]...)
 	delete(s.index, id)
 	for j := i; j < len(s.rows); j++ {
@@ -127,16 +129,37 @@ func (s *Server) Rows() []Row {
 // equal updated_at come back in an order shuffled by rng, because SQLite
 // promises none. since == nil selects every row. The caller holds s.mu.
 func (s *Server) examine(since *string, limit int, rng *rand.Rand) []Row {
-	var rows []Row
-	for _, r := range s.rows {
-		if since == nil || r.UpdatedAt > *since {
-			rows = append(rows, r)
+	sorted := s.byText()
+	i := 0
+	if since != nil {
+		i = sort.Search(len(sorted), func(k int) bool { return sorted[k].UpdatedAt > *since })
+	}
+	j := min(i+limit, len(sorted))
+	if j > i { // take the whole tie group the LIMIT may cut, to shuffle it
+		last := sorted[j-1].UpdatedAt
+		for j < len(sorted) && sorted[j].UpdatedAt == last {
+			j++
 		}
 	}
-	rng.Shuffle(len(rows), func(i, j int) { rows[i], rows[j] = rows[j], rows[i] })
-	sort.SliceStable(rows, func(i, j int) bool { return rows[i].UpdatedAt < rows[j].UpdatedAt })
-	if len(rows) > limit {
-		rows = rows[:limit]
+	rows := append([]Row(nil), sorted[i:j]...)
+	for a := 0; a < len(rows); {
+		b := a + 1
+		for b < len(rows) && rows[b].UpdatedAt == rows[a].UpdatedAt {
+			b++
+		}
+		group := rows[a:b]
+		rng.Shuffle(len(group), func(x, y int) { group[x], group[y] = group[y], group[x] })
+		a = b
 	}
-	return rows
+	return rows[:min(limit, len(rows))]
+}
+
+// byText returns the rows sorted by UpdatedAt, sorting again only after a
+// change. The caller holds s.mu.
+func (s *Server) byText() []Row {
+	if s.sorted == nil {
+		s.sorted = append(make([]Row, 0, len(s.rows)), s.rows...)
+		sort.SliceStable(s.sorted, func(i, j int) bool { return s.sorted[i].UpdatedAt < s.sorted[j].UpdatedAt })
+	}
+	return s.sorted
 }
