@@ -23,7 +23,6 @@ const (
 // request carried (never the value). The caller holds s.mu.
 func (s *Server) checkKey(r *http.Request, rec *Request) *reject {
 	got, present := r.Header["X-Api-Key"]
-	rec.KeyPresent = present
 	rec.KeyMatched = present && s.apiKey != "" &&
 		subtle.ConstantTimeCompare([]byte(got[0]), []byte(s.apiKey)) == 1
 	if s.apiKey != "" && !rec.KeyMatched {

@@ -44,6 +44,7 @@ func newRequest(n int, r *http.Request) Request {
 		AgentID: r.Header.Get("X-Agent-Id"), PeerID: r.Header.Get("X-Peer-Id"),
 		Accept: r.Header.Get("Accept"),
 	}
+	_, rec.KeyPresent = r.Header["X-Api-Key"]
 	_, rec.HasSince = vals["since"]
 	_, rec.HasLimit = vals["limit"]
 	return rec
