@@ -2,7 +2,9 @@ package ddbstore
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"math/big"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -88,4 +90,49 @@ func stringAttr(item map[string]types.AttributeValue, name string) string {
 		return v.Value
 	}
 	return ""
+}
+
+// WouldApply reports whether PutMemory(m) would change the table now, by the
+// same rule as PutMemory's condition, reading instead of writing (dry runs).
+// An item PutMemory would refuse as unwritable returns an ErrUnwritable error.
+func (s *Store) WouldApply(ctx context.Context, m Memory) (bool, error) {
+	op := "peek memory " + clip(m.ID, 128)
+	item, err := memoryItem(m, s.now())
+	var uw *unwritableError
+	if errors.As(err, &uw) {
+		return false, fmt.Errorf("%s: %w: %s", op, ErrUnwritable, uw.reason)
+	}
+	if err != nil {
+		return false, fmt.Errorf("%s: %w", op, err)
+	}
+	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
+		TableName:                aws.String(s.memories),
+		Key:                      map[string]types.AttributeValue{MemoryKey: item[MemoryKey]},
+		ProjectionExpression:     aws.String("#ts, #dg"),
+		ExpressionAttributeNames: map[string]string{"#ts": attrTS, "#dg": attrDigest},
+		ConsistentRead:           aws.Bool(true),
+	})
+	if err != nil {
+		return false, opaque(op, err)
+	}
+	oldTS, ok := out.Item[attrTS].(*types.AttributeValueMemberN)
+	if !ok {
+		return true, nil
+	}
+	newTS := item[attrTS].(*types.AttributeValueMemberN).Value
+	if c := compareDecimal(oldTS.Value, newTS); c != 0 {
+		return c < 0, nil
+	}
+	oldDg, _ := out.Item[attrDigest].(*types.AttributeValueMemberS)
+	return oldDg == nil || oldDg.Value < item[attrDigest].(*types.AttributeValueMemberS).Value, nil
+}
+
+// compareDecimal compares two integers written in decimal.
+func compareDecimal(a, b string) int {
+	x, okA := new(big.Int).SetString(a, 10)
+	y, okB := new(big.Int).SetString(b, 10)
+	if !okA || !okB {
+		return strings.Compare(a, b)
+	}
+	return x.Cmp(y)
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/peers"
+)
+
+// app holds what is built once per cold start and reused by every invocation.
+type app struct {
+	cfg     config
+	log     *slog.Logger
+	store   *ddbstore.Store
+	client  *peers.Client
+	runner  *catchup.Runner
+	metrics io.Writer // Embedded Metric Format lines; nil outside Lambda
+	now     func() time.Time
+}
+
+// newApp builds the AWS clients, the peer client and the runner.
+func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool) (*app, error) {
+	awsCfg, err := loadAWS(ctx, cfg.WriteConcurrency+cfg.PeerConcurrency)
+	if err != nil {
+		return nil, err
+	}
+	store := ddbstore.New(dynamodb.NewFromConfig(awsCfg), cfg.MemoriesTable, cfg.StateTable, time.Now)
+	keys := peers.NewSecretsCache(secretsmanager.NewFromConfig(awsCfg), cfg.SecretTTL, time.Now)
+	client := peers.NewClient(peers.Config{
+		LocalID: cfg.LocalID,
+		Timeout: cfg.RequestTimeout,
+		MaxBody: cfg.MaxResponseBytes,
+		Keys:    keys,
+	})
+	runner := catchup.New(client, store, catchup.Options{
+		PageLimit:        cfg.PageLimit,
+		PeerConcurrency:  cfg.PeerConcurrency,
+		WriteConcurrency: cfg.WriteConcurrency,
+		Skew:             cfg.ClockSkew,
+		Margin:           cfg.DeadlineMargin,
+		Budget:           cfg.LocalBudget,
+		Breakers:         store,
+	})
+	a := &app{cfg: cfg, log: log, store: store, client: client, runner: runner, now: time.Now}
+	if inLambda {
+		a.metrics = os.Stdout
+	}
+	return a, nil
+}
+
+// loadAWS reads the SDK's standard configuration (region, endpoints,
+// credentials) with a retryer fit for throttling: more attempts, no client-side
+// retry quota (which would turn a burst of throttles into hard failures), and a
+// connection pool as wide as the writes in flight.
+func loadAWS(ctx context.Context, conns int) (aws.Config, error) {
+	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = conns * 2
+		t.MaxIdleConnsPerHost = conns
+	})
+	cfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithHTTPClient(httpClient),
+		awsconfig.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 8
+				o.MaxBackoff = 5 * time.Second
+				o.RateLimiter = ratelimit.None
+			})
+		}))
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
+	}
+	return cfg, nil
+}
+
+// runInit creates both tables when missing. It needs only the table names.
+func runInit(ctx context.Context, log *slog.Logger) int {
+	r := envReader{lookup: os.LookupEnv}
+	memories, state := r.required("MEMORIES_TABLE"), r.required("STATE_TABLE")
+	if r.err != nil {
+		fmt.Fprintln(os.Stderr, "catchup: config:", r.err)
+		return 2
+	}
+	awsCfg, err := loadAWS(ctx, 4)
+	if err == nil {
+		err = ddbstore.New(dynamodb.NewFromConfig(awsCfg), memories, state, time.Now).CreateTables(ctx)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "catchup: init:", err)
+		return 1
+	}
+	log.Info("tables ready", "memories_table", memories, "state_table", state)
+	return 0
+}

@@ -1,0 +1,145 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/aimemory/catchup/internal/peers"
+)
+
+// config is everything the function reads from its environment, once per cold start.
+type config struct {
+	LocalID          string
+	Peers            []peers.Peer
+	MemoriesTable    string
+	StateTable       string
+	PageLimit        int
+	PeerConcurrency  int
+	WriteConcurrency int
+	RequestTimeout   time.Duration
+	MaxResponseBytes int64
+	ClockSkew        time.Duration
+	DeadlineMargin   time.Duration
+	LocalBudget      time.Duration
+	SecretTTL        time.Duration
+	PeerRegistry     bool
+}
+
+// configVars lists every variable loadConfig reads, with its default ("" when
+// required). template.yaml must set exactly these; a test holds them together.
+var configVars = []struct{ Name, Default string }{
+	{"LOCAL_AGENT_ID", ""},
+	{"PEERS", ""},
+	{"MEMORIES_TABLE", ""},
+	{"STATE_TABLE", ""},
+	{"PAGE_LIMIT", "500"},
+	{"PEER_CONCURRENCY", "8"},
+	{"WRITE_CONCURRENCY", "32"},
+	{"REQUEST_TIMEOUT", "30s"},
+	{"MAX_RESPONSE_BYTES", "67108864"},
+	{"CLOCK_SKEW", "5m"},
+	{"DEADLINE_MARGIN", "10s"},
+	{"LOCAL_BUDGET", "5m"},
+	{"SECRET_TTL", "5m"},
+	{"PEER_REGISTRY", "true"},
+}
+
+// loadConfig reads and validates the configuration. Every error names its variable.
+func loadConfig(lookup func(string) (string, bool)) (config, error) {
+	r := envReader{lookup: lookup}
+	c := config{
+		LocalID:          r.required("LOCAL_AGENT_ID"),
+		MemoriesTable:    r.required("MEMORIES_TABLE"),
+		StateTable:       r.required("STATE_TABLE"),
+		PageLimit:        r.intIn("PAGE_LIMIT", 1, 10000),
+		PeerConcurrency:  r.intIn("PEER_CONCURRENCY", 1, 256),
+		WriteConcurrency: r.intIn("WRITE_CONCURRENCY", 1, 1024),
+		RequestTimeout:   r.duration("REQUEST_TIMEOUT", time.Second, 15*time.Minute),
+		MaxResponseBytes: int64(r.intIn("MAX_RESPONSE_BYTES", 1<<10, 1<<30)),
+		ClockSkew:        r.duration("CLOCK_SKEW", 0, 24*time.Hour),
+		DeadlineMargin:   r.duration("DEADLINE_MARGIN", time.Second, 5*time.Minute),
+		LocalBudget:      r.duration("LOCAL_BUDGET", time.Second, 24*time.Hour),
+		SecretTTL:        r.duration("SECRET_TTL", 0, 24*time.Hour),
+		PeerRegistry:     r.boolean("PEER_REGISTRY"),
+	}
+	if raw := r.required("PEERS"); raw != "" {
+		ps, err := peers.ParsePeers(raw)
+		if err != nil {
+			r.fail("PEERS", err)
+		}
+		c.Peers = ps
+	}
+	if r.err != nil {
+		return config{}, r.err
+	}
+	if len(c.Peers) == 0 && !c.PeerRegistry {
+		return config{}, fmt.Errorf("PEERS: no peers configured and PEER_REGISTRY is false")
+	}
+	return c, nil
+}
+
+// envReader collects the first error so loadConfig reads as a list.
+type envReader struct {
+	lookup func(string) (string, bool)
+	err    error
+}
+
+func (r *envReader) fail(name string, err error) {
+	if r.err == nil {
+		r.err = fmt.Errorf("%s: %w", name, err)
+	}
+}
+
+func (r *envReader) value(name string) string {
+	if v, ok := r.lookup(name); ok && v != "" {
+		return v
+	}
+	for _, cv := range configVars {
+		if cv.Name == name {
+			return cv.Default
+		}
+	}
+	panic("config variable not declared in configVars: " + name)
+}
+
+func (r *envReader) required(name string) string {
+	v := r.value(name)
+	if v == "" {
+		r.fail(name, fmt.Errorf("required but not set"))
+	}
+	return v
+}
+
+func (r *envReader) intIn(name string, lo, hi int) int {
+	v := r.value(name)
+	n, err := strconv.Atoi(v)
+	switch {
+	case err != nil:
+		r.fail(name, fmt.Errorf("%q is not an integer", v))
+	case n < lo || n > hi:
+		r.fail(name, fmt.Errorf("%d is outside %d..%d", n, lo, hi))
+	}
+	return n
+}
+
+func (r *envReader) duration(name string, lo, hi time.Duration) time.Duration {
+	v := r.value(name)
+	d, err := time.ParseDuration(v)
+	switch {
+	case err != nil:
+		r.fail(name, fmt.Errorf("%q is not a duration such as 30s or 5m", v))
+	case d < lo || d > hi:
+		r.fail(name, fmt.Errorf("%s is outside %s..%s", d, lo, hi))
+	}
+	return d
+}
+
+func (r *envReader) boolean(name string) bool {
+	v := r.value(name)
+	b, err := strconv.ParseBool(v)
+	if err != nil {
+		r.fail(name, fmt.Errorf("%q is not true or false", v))
+	}
+	return b
+}

@@ -1,0 +1,131 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"slices"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/peers"
+)
+
+// errAllFailed is returned when every peer of a run failed, so that the
+// Lambda's error metric and dead-letter queue see it.
+var errAllFailed = errors.New("every peer failed")
+
+// handle serves one invocation: a scheduled tick or an operator payload.
+func (a *app) handle(ctx context.Context, raw json.RawMessage) (any, error) {
+	log := a.log
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		log = log.With("request_id", lc.AwsRequestID)
+	}
+	ev, err := parseEvent(raw)
+	if err != nil {
+		log.Error("bad event", "error", err)
+		return nil, err
+	}
+	switch ev.Action {
+	case actionRun, actionBackfill:
+		return a.run(ctx, log, ev)
+	}
+	return a.operate(ctx, log, ev)
+}
+
+// run pulls the peers the event names (all by default).
+func (a *app) run(ctx context.Context, log *slog.Logger, ev event) (*catchup.Report, error) {
+	ps, err := a.selectPeers(ctx, log, ev.Peers)
+	if err != nil {
+		return nil, err
+	}
+	pass := catchup.Pass{Peers: ps, DryRun: ev.DryRun, Rotate: a.rotation(), IgnoreBreaker: len(ev.Peers) > 0}
+	if ev.Action == actionBackfill {
+		if pass.Range, err = backfillRange(ev); err != nil {
+			return nil, err
+		}
+	}
+	rep := a.runner.Run(ctx, pass)
+	a.logReport(log, rep)
+	a.emitMetrics(rep)
+	if n := rep.Failed(); n > 0 && n == len(rep.Peers) {
+		return &rep, fmt.Errorf("%w: %d of %d (first: %s)", errAllFailed, n, n, rep.Peers[0].Error)
+	}
+	return &rep, nil
+}
+
+// selectPeers returns the configured peers, or the named subset of them.
+func (a *app) selectPeers(ctx context.Context, log *slog.Logger, names []string) ([]peers.Peer, error) {
+	all, err := a.allPeers(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return all, nil
+	}
+	var out []peers.Peer
+	for _, n := range names {
+		i := slices.IndexFunc(all, func(p peers.Peer) bool { return p.ID == n })
+		if i < 0 {
+			return nil, fmt.Errorf("event: peers: %q is not a configured peer", n)
+		}
+		out = append(out, all[i])
+	}
+	return out, nil
+}
+
+// rotation changes each minute so the peer that starts a run rotates.
+func (a *app) rotation() int { return int(a.now().Unix() / 60) }
+
+// logReport writes one summary line per peer and one line per failure.
+func (a *app) logReport(log *slog.Logger, rep catchup.Report) {
+	for _, p := range rep.Peers {
+		attrs := []any{"peer", p.Peer, "status", p.Status, "pages", p.Pages, "fetched", p.Fetched,
+			"applied", p.Applied, "stale", p.Stale, "invalid", p.Invalid, "failed", p.Failed,
+			"watermark", p.Watermark, "duration_ms", p.DurationMs, "dry_run", rep.DryRun}
+		if p.Status == catchup.StatusFailed {
+			log.Error("peer failed", append(attrs, "error_class", p.ErrorClass, "error", p.Error)...)
+		} else {
+			log.Info("peer done", attrs...)
+		}
+		for _, f := range p.Failures {
+			log.Error("row not written", "peer", p.Peer, "id", f.ID, "updated_at", f.UpdatedAt, "error", f.Error)
+		}
+	}
+}
+
+// runLocal runs one invocation outside Lambda and prints its result as one
+// JSON object; the exit code is 1 when any peer failed.
+func (a *app) runLocal(ctx context.Context, eventFile string, out io.Writer) int {
+	raw := json.RawMessage(`{}`)
+	if eventFile != "" {
+		b, err := os.ReadFile(eventFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "catchup:", err)
+			return 2
+		}
+		raw = b
+	}
+	res, err := a.handle(ctx, raw)
+	if res != nil {
+		enc := json.NewEncoder(out)
+		enc.SetIndent("", "  ")
+		if encErr := enc.Encode(res); encErr != nil {
+			fmt.Fprintln(os.Stderr, "catchup:", encErr)
+			return 1
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "catchup:", err)
+		return 1
+	}
+	if rep, ok := res.(*catchup.Report); ok && rep.Failed() > 0 {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,182 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/stamp"
+)
+
+// operate serves the operator actions other than run and backfill.
+func (a *app) operate(ctx context.Context, log *slog.Logger, ev event) (any, error) {
+	log = log.With("action", ev.Action)
+	var res any
+	var err error
+	switch ev.Action {
+	case actionResetWatermark:
+		res, err = a.resetWatermarks(ctx, ev)
+	case actionListQuarantine:
+		res, err = a.listQuarantine(ctx, ev)
+	case actionReplayQuarantine:
+		res, err = a.replayQuarantine(ctx, ev)
+	case actionRegistryList:
+		res, err = a.registryList(ctx)
+	case actionRegistryPut:
+		res, err = a.registryPut(ctx, ev.Peer, ev.Disabled)
+	case actionRegistryDelete:
+		res, err = a.registryDelete(ctx, ev.Peers)
+	default:
+		err = fmt.Errorf("event: action %q is not one of run, backfill, reset_watermark, list_quarantine, replay_quarantine, registry_list, registry_put, registry_delete", ev.Action)
+	}
+	if err != nil {
+		log.Error("operator action failed", "error", err)
+		return nil, err
+	}
+	log.Info("operator action done", "peers", ev.Peers)
+	return res, nil
+}
+
+// namedPeers returns the peers an operator action names; it needs at least one.
+func (a *app) namedPeers(ctx context.Context, ev event) ([]peers.Peer, error) {
+	if len(ev.Peers) == 0 {
+		return nil, fmt.Errorf("event: %s needs \"peers\": [\"peer-id\", ...]", ev.Action)
+	}
+	return a.selectPeers(ctx, a.log, ev.Peers)
+}
+
+// backfillRange validates a backfill's bounds: each empty or a timestamp.
+func backfillRange(ev event) (*catchup.Range, error) {
+	for name, v := range map[string]string{"from": ev.From, "to": ev.To} {
+		if v != "" && !stamp.Valid(v) {
+			return nil, fmt.Errorf("event: %s: %q is not an RFC 3339 timestamp", name, v)
+		}
+	}
+	if ev.From != "" && ev.To != "" && ev.To <= ev.From {
+		return nil, fmt.Errorf("event: to %q must sort after from %q", ev.To, ev.From)
+	}
+	if len(ev.Peers) == 0 {
+		return nil, errors.New("event: backfill needs \"peers\": [\"peer-id\", ...]")
+	}
+	return &catchup.Range{From: ev.From, To: ev.To}, nil
+}
+
+// resetResult is what a reset reports per peer.
+type resetResult struct {
+	Peer     string                  `json:"peer"`
+	Previous string                  `json:"previous"`
+	New      string                  `json:"new"`
+	History  []ddbstore.HistoryEntry `json:"history"`
+}
+
+// resetWatermarks sets each named peer's watermark, keeping the old value in
+// the history. An empty watermark pulls the peer again from the beginning.
+func (a *app) resetWatermarks(ctx context.Context, ev event) (any, error) {
+	if ev.Watermark != "" && !stamp.Valid(ev.Watermark) {
+		return nil, fmt.Errorf("event: watermark: %q is not an RFC 3339 timestamp", ev.Watermark)
+	}
+	ps, err := a.namedPeers(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	reason := ev.Reason
+	if reason == "" {
+		reason = "operator reset"
+	}
+	var out []resetResult
+	for _, p := range ps {
+		prev, err := a.store.ResetWatermark(ctx, p.ID, ev.Watermark, reason)
+		if err != nil {
+			return out, fmt.Errorf("reset %s: %w", p.ID, err)
+		}
+		hist, err := a.store.WatermarkHistory(ctx, p.ID)
+		if err != nil {
+			return out, fmt.Errorf("history %s: %w", p.ID, err)
+		}
+		out = append(out, resetResult{Peer: p.ID, Previous: prev.Value, New: ev.Watermark, History: hist})
+	}
+	return map[string]any{"reset": out}, nil
+}
+
+// quarantineView is a quarantined row as listed: the raw row is cut to a
+// preview so a listing fits in a Lambda response.
+type quarantineView struct {
+	Key        string    `json:"key"`
+	RowID      string    `json:"row_id"`
+	UpdatedAt  string    `json:"updated_at"`
+	Reason     string    `json:"reason"`
+	FirstSeen  time.Time `json:"first_seen"`
+	LastSeen   time.Time `json:"last_seen"`
+	RawBytes   int       `json:"raw_bytes"`
+	RawPreview string    `json:"raw_preview"`
+}
+
+const previewBytes = 2048
+
+// listQuarantine lists each named peer's quarantined rows (at most limit, default 100).
+func (a *app) listQuarantine(ctx context.Context, ev event) (any, error) {
+	ps, err := a.namedPeers(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	limit := ev.Limit
+	if limit <= 0 {
+		limit = 100
+	}
+	out := map[string]any{}
+	for _, p := range ps {
+		qs, err := a.store.ListQuarantine(ctx, p.ID)
+		if err != nil {
+			return nil, err
+		}
+		views := make([]quarantineView, 0, min(len(qs), limit))
+		for _, q := range qs[:min(len(qs), limit)] {
+			views = append(views, quarantineView{Key: q.Key, RowID: q.RowID, UpdatedAt: q.UpdatedAt,
+				Reason: q.Reason, FirstSeen: q.FirstSeen, LastSeen: q.LastSeen, RawBytes: q.RawBytes,
+				RawPreview: string(q.Raw[:min(len(q.Raw), previewBytes)])})
+		}
+		out[p.ID] = map[string]any{"count": len(qs), "rows": views}
+	}
+	return map[string]any{"quarantine": out}, nil
+}
+
+// replayQuarantine replays each named peer's quarantined rows.
+func (a *app) replayQuarantine(ctx context.Context, ev event) (any, error) {
+	ps, err := a.namedPeers(ctx, ev)
+	if err != nil {
+		return nil, err
+	}
+	var out []catchup.ReplayReport
+	for _, p := range ps {
+		out = append(out, a.runner.Replay(ctx, a.store, p.ID, ev.DryRun))
+	}
+	return map[string]any{"replay": out, "dry_run": ev.DryRun}, nil
+}
+
+// registryList lists the peers of PEERS and of the registry.
+func (a *app) registryList(ctx context.Context) (any, error) {
+	reg, err := a.store.RegistryPeers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"env_peers": a.cfg.Peers, "registry": reg, "registry_enabled": a.cfg.PeerRegistry}, nil
+}
+
+// registryDelete removes the named peers from the registry (their watermarks
+// and quarantine stay, so re-adding a peer resumes where it was).
+func (a *app) registryDelete(ctx context.Context, ids []string) (any, error) {
+	if len(ids) == 0 {
+		return nil, errors.New("event: registry_delete needs \"peers\": [\"peer-id\", ...]")
+	}
+	for _, id := range ids {
+		if err := a.store.DeleteRegistryPeer(ctx, id); err != nil {
+			return nil, err
+		}
+	}
+	return map[string]any{"deleted": ids}, nil
+}

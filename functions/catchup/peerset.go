@@ -1,0 +1,66 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/peers"
+)
+
+// allPeers returns the peers of PEERS followed by the enabled peers of the
+// registry in STATE_TABLE (when PEER_REGISTRY is on). A registered peer whose
+// id is also in PEERS is ignored with a warning: the environment wins. An
+// invalid registry entry is skipped with an error line, never silently.
+func (a *app) allPeers(ctx context.Context, log *slog.Logger) ([]peers.Peer, error) {
+	all := append([]peers.Peer(nil), a.cfg.Peers...)
+	if !a.cfg.PeerRegistry {
+		return all, nil
+	}
+	reg, err := a.store.RegistryPeers(ctx)
+	if err != nil {
+		if len(all) == 0 {
+			return nil, fmt.Errorf("read peer registry: %w", err)
+		}
+		log.Error("peer registry unreadable; pulling PEERS only", "error", err)
+		return all, nil
+	}
+	seen := make(map[string]bool, len(all)+len(reg))
+	for _, p := range all {
+		seen[p.ID] = true
+	}
+	for _, rp := range reg {
+		if rp.Disabled {
+			continue
+		}
+		if seen[rp.ID] {
+			log.Warn("registered peer shadowed by PEERS", "peer", rp.ID)
+			continue
+		}
+		p := peers.Peer{ID: rp.ID, URL: rp.URL, SecretID: rp.SecretID}
+		if err := p.Validate(); err != nil {
+			log.Error("invalid registered peer skipped", "peer", rp.ID, "error", err)
+			continue
+		}
+		seen[p.ID] = true
+		all = append(all, p)
+	}
+	return all, nil
+}
+
+// registryPut validates and stores a peer in the registry.
+func (a *app) registryPut(ctx context.Context, arg *peerArg, disabled bool) (any, error) {
+	if arg == nil {
+		return nil, fmt.Errorf("event: registry_put needs \"peer\": {\"id\", \"url\", \"secret_id\"?}")
+	}
+	p := peers.Peer{ID: arg.ID, URL: arg.URL, SecretID: arg.SecretID}
+	if err := p.Validate(); err != nil {
+		return nil, fmt.Errorf("event: peer: %w", err)
+	}
+	rp := ddbstore.RegisteredPeer{ID: p.ID, URL: p.URL, SecretID: p.SecretID, Disabled: disabled}
+	if err := a.store.PutRegistryPeer(ctx, rp); err != nil {
+		return nil, err
+	}
+	return map[string]any{"registered": rp}, nil
+}

@@ -1,0 +1,113 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/peers"
+)
+
+// outcome of one row.
+type outcome int
+
+const (
+	applied outcome = iota
+	stale
+	quarantined
+	failed
+)
+
+// apply writes (or quarantines) every row of a page, WriteConcurrency at most
+// in flight across the whole run, and says which rows are done. A row done on
+// the previous page, byte for byte (the tie group a full page re-reads), is
+// done without a second write and is not counted again.
+func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []bool {
+	done := make([]bool, len(page.Rows))
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	seen := make(map[string]string, len(page.Rows))
+	defer func() { pr.seen = seen }()
+	for i := range page.Rows {
+		row := &page.Rows[i]
+		if raw, ok := pr.seen[row.ID]; ok && raw == string(row.Raw) {
+			done[i] = true
+			mu.Lock()
+			seen[row.ID] = raw
+			mu.Unlock()
+			continue
+		}
+		pr.rep.Fetched++
+		r.writes <- struct{}{}
+		wg.Add(1)
+		go func(row *peers.Row) {
+			defer func() { <-r.writes; wg.Done() }()
+			out, err := r.one(ctx, pr, row)
+			mu.Lock()
+			defer mu.Unlock()
+			done[i] = out != failed
+			if done[i] {
+				seen[row.ID] = string(row.Raw)
+			}
+			pr.rep.count(out, row, err)
+		}(row)
+	}
+	wg.Wait()
+	return done
+}
+
+// one writes a row: newer wins, stale is done, invalid or unwritable rows go
+// to quarantine. A dry run only reads.
+func (r *Runner) one(ctx context.Context, pr *peerRun, row *peers.Row) (outcome, error) {
+	if row.Invalid != nil {
+		return r.quarantine(ctx, pr, row, row.Invalid.Error())
+	}
+	m := ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: pr.peer.ID}
+	if pr.pass.DryRun {
+		newer, err := r.store.WouldApply(ctx, m)
+		switch {
+		case err != nil:
+			return failed, fmt.Errorf("read %s: %w", row.ID, err)
+		case newer:
+			return applied, nil
+		}
+		return stale, nil
+	}
+	err := r.store.PutMemory(ctx, m)
+	switch {
+	case err == nil:
+		return applied, nil
+	case errors.Is(err, ddbstore.ErrStale):
+		return stale, nil
+	case errors.Is(err, ddbstore.ErrUnwritable):
+		return r.quarantine(ctx, pr, row, err.Error())
+	}
+	return failed, fmt.Errorf("write %s: %w", row.ID, err)
+}
+
+// quarantine records an invalid row; once recorded it is done.
+func (r *Runner) quarantine(ctx context.Context, pr *peerRun, row *peers.Row, reason string) (outcome, error) {
+	if pr.pass.DryRun {
+		return quarantined, nil
+	}
+	q := ddbstore.Quarantined{Peer: pr.peer.ID, RowID: row.ID, UpdatedAt: row.UpdatedAt, Reason: reason, Raw: row.Raw}
+	if err := r.store.Quarantine(ctx, q); err != nil {
+		return failed, fmt.Errorf("quarantine %q: %w", row.ID, err)
+	}
+	return quarantined, nil
+}
+
+func (p *PeerReport) count(out outcome, row *peers.Row, err error) {
+	switch out {
+	case applied:
+		p.Applied++
+	case stale:
+		p.Stale++
+	case quarantined:
+		p.Invalid++
+	case failed:
+		p.rowFailed(row.ID, row.UpdatedAt, err)
+	}
+}

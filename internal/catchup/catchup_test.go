@@ -1,0 +1,248 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/peers"
+	"github.com/google/go-cmp/cmp"
+)
+
+var testNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+func newRunner(src Source, st Store, limit int) *Runner {
+	return New(src, st, Options{PageLimit: limit, Now: func() time.Time { return testNow }})
+}
+
+// multi routes fetches by peer id.
+type multi map[string]*fakePeer
+
+func (m multi) Fetch(ctx context.Context, p peers.Peer, since string, limit int) (*peers.Page, error) {
+	return m[p.ID].Fetch(ctx, p, since, limit)
+}
+
+func peerList(ids ...string) []peers.Peer {
+	var ps []peers.Peer
+	for _, id := range ids {
+		ps = append(ps, peers.Peer{ID: id, URL: "http://127.0.0.1:1"})
+	}
+	return ps
+}
+
+// backlog puts n rows in tie groups of size tie, mixing formats.
+func backlog(f *fakePeer, prefix string, n, tie int) {
+	for i := 0; i < n; i++ {
+		f.put(fmt.Sprintf("%s-%04d", prefix, i), ts(i/tie, i/tie), nil)
+	}
+}
+
+// assertLanded checks that the store holds exactly the peer's valid rows.
+func assertLanded(t *testing.T, f *fakePeer, st *memStore) {
+	t.Helper()
+	for id, row := range f.rows {
+		if row.Invalid != nil {
+			continue
+		}
+		got, ok := st.items[id]
+		if !ok {
+			t.Errorf("row %s (%s) lost", id, row.UpdatedAt)
+			continue
+		}
+		if got.UpdatedAt != row.UpdatedAt {
+			t.Errorf("row %s: have %s, want %s", id, got.UpdatedAt, row.UpdatedAt)
+		}
+	}
+}
+
+func TestDrainsBacklogInOneRun(t *testing.T) {
+	f := newFakePeer(1)
+	backlog(f, "m", 1200, 7) // tie groups of 7 that pages of 100 cut
+	st := newMemStore()
+	rep := newRunner(multi{"a": f}, st, 100).Run(context.Background(), Pass{Peers: peerList("a")})
+	p := rep.Peers[0]
+	if p.Status != StatusCaughtUp || p.Applied != 1200 || p.Failed != 0 {
+		t.Fatalf("report = %+v", p)
+	}
+	assertLanded(t, f, st)
+	if want := ts(1199/7, 1199/7); st.marks["a"].Value != want {
+		t.Errorf("watermark = %q, want %q", st.marks["a"].Value, want)
+	}
+	again := newRunner(multi{"a": f}, st, 100).Run(context.Background(), Pass{Peers: peerList("a")})
+	if again.Peers[0].Applied != 0 || again.Peers[0].Status != StatusCaughtUp {
+		t.Errorf("second pass = %+v, want nothing applied", again.Peers[0])
+	}
+}
+
+func TestFailedWriteHoldsWatermarkBelowIt(t *testing.T) {
+	f := newFakePeer(2)
+	backlog(f, "m", 300, 3)
+	st := newMemStore()
+	broken := "m-0150" // ties with m-0151 and m-0152
+	st.failWrite = func(m ddbstore.Memory) error {
+		if m.ID == broken {
+			return errors.New("throttled")
+		}
+		return nil
+	}
+	rep := newRunner(multi{"a": f}, st, 100).Run(context.Background(), Pass{Peers: peerList("a")})
+	p := rep.Peers[0]
+	if p.Status != StatusFailed || p.Failed != 1 || p.ErrorClass != ClassWrite {
+		t.Fatalf("report = %+v", p)
+	}
+	if wm, bad := st.marks["a"].Value, f.rows[broken].UpdatedAt; wm >= bad {
+		t.Fatalf("watermark %q passed the failed row at %q", wm, bad)
+	}
+	st.failWrite = nil
+	rep = newRunner(multi{"a": f}, st, 100).Run(context.Background(), Pass{Peers: peerList("a")})
+	if rep.Peers[0].Status != StatusCaughtUp {
+		t.Fatalf("second pass = %+v", rep.Peers[0])
+	}
+	assertLanded(t, f, st)
+}
+
+func TestInvalidAndUnwritableRowsAreQuarantined(t *testing.T) {
+	f := newFakePeer(3)
+	backlog(f, "m", 20, 2)
+	f.putInvalid("bad-1", ts(3, 0), "priority: 11 out of range 1..10")
+	f.put("huge", ts(4, 0), nil)
+	st := newMemStore()
+	st.failWrite = func(m ddbstore.Memory) error {
+		if m.ID == "huge" {
+			return fmt.Errorf("%w: item over 400 KB", ddbstore.ErrUnwritable)
+		}
+		return nil
+	}
+	rep := newRunner(multi{"a": f}, st, 8).Run(context.Background(), Pass{Peers: peerList("a")})
+	p := rep.Peers[0]
+	if p.Status != StatusCaughtUp || p.Invalid != 2 || p.Applied != 20 {
+		t.Fatalf("report = %+v", p)
+	}
+	var reasons []string
+	for _, q := range st.quarantine {
+		reasons = append(reasons, q.RowID)
+	}
+	if len(st.quarantine) != 2 {
+		t.Errorf("quarantine = %v, want bad-1 and huge", reasons)
+	}
+}
+
+func TestFailingPeerDisturbsNoOther(t *testing.T) {
+	good, down, denied := newFakePeer(4), newFakePeer(5), newFakePeer(6)
+	backlog(good, "g", 50, 1)
+	backlog(down, "d", 50, 1)
+	down.fail = fmt.Errorf("%w: connection refused", peers.ErrUnavailable)
+	denied.fail = fmt.Errorf("%w: 401", peers.ErrRejected)
+	st := newMemStore()
+	rep := newRunner(multi{"good": good, "down": down, "denied": denied}, st, 20).
+		Run(context.Background(), Pass{Peers: peerList("good", "down", "denied")})
+	got := map[string]string{}
+	for _, p := range rep.Peers {
+		got[p.Peer] = p.Status + "/" + p.ErrorClass
+	}
+	want := map[string]string{"good": "caught_up/", "down": "failed/unreachable", "denied": "failed/rejected"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("statuses (-want +got):\n%s", diff)
+	}
+	if _, ok := st.marks["down"]; ok {
+		t.Error("failed peer's watermark was written")
+	}
+	assertLanded(t, good, st)
+}
+
+func TestBudgetEndsRunWithMore(t *testing.T) {
+	f := newFakePeer(7)
+	backlog(f, "m", 500, 1)
+	st := newMemStore()
+	r := newRunner(multi{"a": f}, st, 10)
+	ctx, cancel := context.WithTimeout(context.Background(), r.opt.Margin+50*time.Millisecond)
+	defer cancel()
+	slow := func(ddbstore.Memory) error { time.Sleep(2 * time.Millisecond); return nil }
+	st.failWrite = slow
+	rep := r.Run(ctx, Pass{Peers: peerList("a")})
+	if p := rep.Peers[0]; p.Status != StatusMore || !p.Backlog || p.Applied == 0 || p.Applied == 500 {
+		t.Fatalf("report = %+v, want a partial run", p)
+	}
+	st.failWrite = nil
+	rep = newRunner(multi{"a": f}, st, 10).Run(context.Background(), Pass{Peers: peerList("a")})
+	if rep.Peers[0].Status != StatusCaughtUp {
+		t.Fatalf("second run = %+v", rep.Peers[0])
+	}
+	assertLanded(t, f, st)
+}
+
+func TestDryRunWritesNothing(t *testing.T) {
+	f := newFakePeer(8)
+	backlog(f, "m", 30, 2)
+	f.putInvalid("bad", ts(1, 0), "title: empty")
+	st := newMemStore()
+	st.items["m-0000"] = ddbstore.Memory{ID: "m-0000", Instant: testNow, UpdatedAt: testNow.Format(time.RFC3339)}
+	rep := newRunner(multi{"a": f}, st, 8).Run(context.Background(), Pass{Peers: peerList("a"), DryRun: true})
+	p := rep.Peers[0]
+	if p.Applied != 29 || p.Stale != 1 || p.Invalid != 1 || p.Status != StatusCaughtUp {
+		t.Fatalf("report = %+v", p)
+	}
+	if st.puts != 0 || len(st.quarantine) != 0 || len(st.marks) != 0 {
+		t.Errorf("dry run wrote: puts=%d quarantine=%d marks=%d", st.puts, len(st.quarantine), len(st.marks))
+	}
+	if p.Watermark == "" {
+		t.Error("dry run should report the watermark it would reach")
+	}
+}
+
+func TestBackfillLeavesLiveWatermark(t *testing.T) {
+	f := newFakePeer(9)
+	backlog(f, "m", 100, 1)
+	st := newMemStore()
+	st.marks["a"] = ddbstore.Mark{Value: ts(90, 0)}
+	rep := newRunner(multi{"a": f}, st, 10).Run(context.Background(),
+		Pass{Peers: peerList("a"), Range: &Range{From: ts(9, 0), To: ts(40, 0)}})
+	p := rep.Peers[0]
+	if p.Status != StatusCaughtUp || p.Applied < 31 || p.Applied > 40 {
+		t.Fatalf("report = %+v, want rows 10..40 applied", p)
+	}
+	if st.marks["a"].Value != ts(90, 0) {
+		t.Errorf("live watermark moved to %q", st.marks["a"].Value)
+	}
+	if _, ok := st.items["m-0005"]; ok {
+		t.Error("backfill wrote a row before its range")
+	}
+}
+
+func TestWidensPastTieGroupLargerThanPage(t *testing.T) {
+	f := newFakePeer(10)
+	for i := 0; i < 250; i++ {
+		f.put(fmt.Sprintf("t-%03d", i), ts(5, 0), nil) // one group of 250
+	}
+	backlog(f, "m", 20, 1)
+	st := newMemStore()
+	rep := newRunner(multi{"a": f}, st, 100).Run(context.Background(), Pass{Peers: peerList("a")})
+	if p := rep.Peers[0]; p.Status != StatusCaughtUp || p.Failed != 0 {
+		t.Fatalf("report = %+v", p)
+	}
+	assertLanded(t, f, st)
+}
+
+func TestAllRowsFilteredAdvancesWithNextSince(t *testing.T) {
+	f := newFakePeer(11)
+	backlog(f, "m", 40, 1)
+	f.hidden = func(r peers.Row) bool { return true }
+	f.nextGen = true
+	st := newMemStore()
+	rep := newRunner(multi{"a": f}, st, 100).Run(context.Background(), Pass{Peers: peerList("a")})
+	if p := rep.Peers[0]; p.Status != StatusCaughtUp || p.Fetched != 0 || p.Watermark != ts(39, 0) {
+		t.Fatalf("report = %+v, want watermark moved by next_since", p)
+	}
+}
+
+func TestRotationStartsElsewhere(t *testing.T) {
+	if diff := cmp.Diff([]int{2, 0, 1}, rotated(3, 5)); diff != "" {
+		t.Errorf("rotated (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]int{1, 2, 0}, rotated(3, -2)); diff != "" {
+		t.Errorf("rotated negative (-want +got):\n%s", diff)
+	}
+}

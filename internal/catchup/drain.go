@@ -1,0 +1,222 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/watermark"
+)
+
+// fetched is a page being pulled, possibly ahead of need.
+type fetched struct {
+	cancel context.CancelFunc
+	since  string
+	limit  int
+	done   chan struct{}
+	page   *peers.Page
+	err    error
+}
+
+// prefetch starts pulling one page in the background.
+func (r *Runner) prefetch(ctx context.Context, p peers.Peer, since string, limit int) *fetched {
+	ctx, cancel := context.WithCancel(ctx)
+	f := &fetched{cancel: cancel, since: since, limit: limit, done: make(chan struct{})}
+	go func() {
+		defer close(f.done)
+		f.page, f.err = r.src.Fetch(ctx, p, since, limit)
+	}()
+	return f
+}
+
+// peerRun is the state of one peer during a pass.
+type peerRun struct {
+	peer  peers.Peer
+	pass  Pass
+	mark  ddbstore.Mark
+	st    watermark.State
+	limit int
+	rep   *PeerReport
+	seen  map[string]string // id -> raw of the rows done on the previous page
+}
+
+// drain pulls one peer until it is caught up, fails, stalls or the budget ends.
+// Pages are pipelined: the next is fetched, from the cursor the current page
+// will reach if every row lands, while the current one is written.
+func (r *Runner) drain(ctx, budget context.Context, p peers.Peer, pass Pass) (rep PeerReport) {
+	start := r.opt.Now()
+	rep.Peer = p.ID
+	defer func() { rep.DurationMs = r.opt.Now().Sub(start).Milliseconds() }()
+	if r.breakerOpen(ctx, p, pass, &rep) {
+		return rep
+	}
+	defer r.recordBreaker(ctx, pass, &rep)
+	pr, err := r.begin(ctx, p, pass, &rep)
+	if err != nil {
+		rep.fail(ClassState, fmt.Errorf("read watermark: %w", err))
+		return rep
+	}
+	pctx, stop := context.WithCancel(budget)
+	defer stop()
+	next := r.prefetch(pctx, p, pr.st.Cursor, pr.limit)
+	for next != nil {
+		next = r.step(ctx, pctx, pr, next)
+	}
+	pr.finishReport()
+	return rep
+}
+
+// begin reads where the peer stands.
+func (r *Runner) begin(ctx context.Context, p peers.Peer, pass Pass, rep *PeerReport) (*peerRun, error) {
+	pr := &peerRun{peer: p, pass: pass, limit: r.opt.PageLimit, rep: rep}
+	if pass.Range != nil {
+		pr.st = watermark.State{Watermark: pass.Range.From, Cursor: pass.Range.From}
+		return pr, nil
+	}
+	m, err := r.store.Watermark(ctx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	pr.mark = m
+	pr.st = watermark.State{Watermark: m.Value, Cursor: m.Value}
+	rep.PrevWatermark = m.Value
+	return pr, nil
+}
+
+// step handles one fetched page and returns the next fetch, or nil to stop.
+func (r *Runner) step(ctx, pctx context.Context, pr *peerRun, f *fetched) *fetched {
+	<-f.done
+	f.cancel()
+	rep := pr.rep
+	if f.err != nil {
+		if pctx.Err() != nil && rep.Pages > 0 {
+			rep.Status, rep.Backlog = StatusMore, true
+			return nil
+		}
+		rep.fail(fetchClass(f.err), fmt.Errorf("pull page %d: %w", rep.Pages+1, f.err))
+		return nil
+	}
+	page := f.page
+	rep.Pages++
+	now, skew := r.opt.Now(), r.opt.Skew
+	var ahead *fetched
+	if guess := watermark.Advance(pr.st, reduce(page, nil), now, skew); guess.Outcome == watermark.Continue && pctx.Err() == nil && !pr.pastRange(page) {
+		ahead = r.prefetch(pctx, pr.peer, guess.State.Cursor, pr.limit)
+	}
+	done := r.apply(ctx, pr, page)
+	dec := watermark.Advance(pr.st, reduce(page, done), now, skew)
+	if err := r.commit(ctx, pr, dec); err != nil {
+		return cancelled(ahead)
+	}
+	return r.follow(pctx, pr, dec, page, ahead)
+}
+
+// follow decides what to pull after a page and sets the status when stopping.
+func (r *Runner) follow(pctx context.Context, pr *peerRun, dec watermark.Decision, page *peers.Page, ahead *fetched) *fetched {
+	rep := pr.rep
+	switch dec.Outcome {
+	case watermark.CaughtUp:
+		rep.Status = StatusCaughtUp
+	case watermark.Stalled:
+		rep.Status, rep.Backlog = StatusStalled, true
+		rep.Error = fmt.Sprintf("a full page of %d rows at one updated_at cannot advance the cursor %q", pr.limit, pr.st.Cursor)
+	case watermark.Blocked:
+		rep.Status, rep.Backlog = StatusFailed, true
+		rep.ErrorClass = ClassWrite
+		rep.Error = fmt.Sprintf("%d rows not written; the watermark holds below the first", rep.Failed)
+	case watermark.Widen, watermark.Continue:
+		if pr.pastRange(page) {
+			rep.Status = StatusCaughtUp
+			return cancelled(ahead)
+		}
+		if pctx.Err() != nil {
+			rep.Status, rep.Backlog = StatusMore, true
+			return cancelled(ahead)
+		}
+		limit := r.opt.PageLimit
+		if dec.Outcome == watermark.Widen {
+			limit = watermark.NextLimit(pr.limit)
+		}
+		if ahead != nil && (ahead.since != pr.st.Cursor || ahead.limit != limit) {
+			ahead = cancelled(ahead)
+		}
+		pr.limit = limit
+		if ahead == nil {
+			ahead = r.prefetch(pctx, pr.peer, pr.st.Cursor, limit)
+		}
+		return ahead
+	}
+	return cancelled(ahead)
+}
+
+// commit stores the watermark when the page moved it, and adopts the new state.
+func (r *Runner) commit(ctx context.Context, pr *peerRun, dec watermark.Decision) error {
+	if dec.Advanced && pr.pass.Range == nil && !pr.pass.DryRun {
+		err := r.store.AdvanceWatermark(ctx, pr.peer.ID, pr.mark, dec.State.Watermark)
+		switch {
+		case errors.Is(err, ddbstore.ErrConflict):
+			pr.rep.Status, pr.rep.Backlog = StatusMore, true
+			pr.rep.Error = "another run or a reset moved the watermark; stopped this peer"
+			return err
+		case err != nil:
+			pr.rep.fail(ClassState, fmt.Errorf("write watermark: %w", err))
+			return err
+		}
+		pr.mark.Value = dec.State.Watermark
+	}
+	pr.st = dec.State
+	return nil
+}
+
+// pastRange reports whether a backfill page reached the end of its range.
+func (pr *peerRun) pastRange(page *peers.Page) bool {
+	if pr.pass.Range == nil || pr.pass.Range.To == "" {
+		return false
+	}
+	for _, row := range page.Rows {
+		if row.UpdatedAt >= pr.pass.Range.To {
+			return true
+		}
+	}
+	return false
+}
+
+func (pr *peerRun) finishReport() {
+	pr.rep.Watermark = pr.mark.Value
+	if pr.pass.Range != nil || pr.pass.DryRun {
+		pr.rep.Watermark = pr.st.Watermark
+	}
+	if pr.st.Cursor != pr.rep.Watermark {
+		pr.rep.Cursor = pr.st.Cursor
+	}
+}
+
+// cancelled abandons a prefetch, if any, and returns nil.
+func cancelled(f *fetched) *fetched {
+	if f != nil {
+		f.cancel()
+	}
+	return nil
+}
+
+// reduce maps a page to what the watermark rules need; done nil means every
+// row is assumed done (the guess that drives prefetching).
+func reduce(p *peers.Page, done []bool) watermark.Page {
+	rows := make([]watermark.Row, len(p.Rows))
+	for i, row := range p.Rows {
+		rows[i] = watermark.Row{UpdatedAt: row.UpdatedAt, Done: done == nil || done[i]}
+	}
+	return watermark.Page{Rows: rows, Examined: p.Examined(), Limit: p.Limit, NextSince: p.NextSince}
+}
+
+func fetchClass(err error) string {
+	switch {
+	case errors.Is(err, peers.ErrRejected):
+		return ClassRejected
+	case errors.Is(err, peers.ErrBadResponse):
+		return ClassBadResponse
+	}
+	return ClassUnreachable
+}
