@@ -1,11 +1,18 @@
 // Package watermark holds the rules of protocol.md §4 for advancing a per-peer
-// watermark so that no row is ever skipped. It is pure: no I/O, no clock, no AWS.
+// watermark so that no row is ever skipped. It is pure: no I/O, no clock, no
+// AWS; it imports only the standard library and internal/stamp.
+//
+// All ordering of timestamps here is byte-wise, as the peers' SQLite compares
+// `updated_at > :since`; instants matter only for the "not in the future"
+// bound of rule 6.
 package watermark
 
-import "time"
-
-// MaxLimit is the largest page a peer serves.
-const MaxLimit = 10000
+const (
+	// MaxLimit is the largest page a peer serves.
+	MaxLimit = 10000
+	// DefaultLimit is the page size a peer uses when none is asked for.
+	DefaultLimit = 500
+)
 
 // Row is what the rules need to know of one row of a page.
 type Row struct {
@@ -17,15 +24,21 @@ type Row struct {
 type Page struct {
 	Rows      []Row  // in any order; the rules sort them byte-wise, stable
 	Examined  int    // count + excluded_for_scope + excluded_for_scope_private
-	Limit     int    // the effective limit of the request
+	Limit     int    // the effective limit of the request; <= 0 when unknown
 	NextSince string // the server's next_since, "" when absent or null
 }
 
-// State is where a peer stands during a run.
+// State is where a peer stands during a run. A run starts with Cursor equal
+// to the stored Watermark ("" for a peer never pulled: no `since`).
 //
-// Watermark is what may be stored durably. Cursor is the `since` of the next
-// request in this run; it runs ahead of Watermark only past rows dated beyond
-// now + skew, which are written but must not be stored as a watermark.
+// Watermark is what may be stored durably: "" or a value the peer sent that
+// stamp.Parse accepts and that was no later than now + skew. Cursor is the
+// `since` of the next request in this run. Cursor runs ahead of Watermark when
+// the newest row passed cannot be a watermark: a row dated beyond now + skew,
+// anything byte-wise after such a row, or a quarantined row whose updated_at
+// does not parse. Those rows are written (the run goes on past them) but the
+// stored watermark stays below them; while Cursor != Watermark, Advance does
+// not move Watermark for the rest of the run (rule 6).
 type State struct {
 	Watermark string
 	Cursor    string
@@ -70,16 +83,4 @@ type Decision struct {
 	State    State
 	Advanced bool // State.Watermark moved forward
 	Outcome  Outcome
-}
-
-// Advance applies protocol.md §4 to one page fetched from st.Cursor and
-// returns the new state. now and skew bound how far into the future a
-// watermark may go (rule 6); skew also bounds an acceptable next_since (rule 5).
-func Advance(st State, p Page, now time.Time, skew time.Duration) Decision {
-	panic("unimplemented")
-}
-
-// NextLimit is the limit to ask for after Widen: double, at most MaxLimit.
-func NextLimit(limit int) int {
-	panic("unimplemented")
 }
