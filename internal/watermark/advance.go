@@ -27,8 +27,8 @@ import (
 // The new Cursor is the byte-wise largest of st.Cursor and the candidates.
 // The new Watermark is the largest of st.Watermark and the candidates that
 // parse, are no later than now + skew, and are byte-wise below the first done
-// row dated beyond now + skew; it stays put when st.Cursor != st.Watermark
-// (rule 6). Neither ever moves backward, and Watermark never takes an
+// row dated beyond now + skew; once the Cursor has passed such a row, Held is
+// set and the Watermark stays put for the rest of the run (rule 6). Neither ever moves backward, and Watermark never takes an
 // UpdatedAt that does not parse, such as the "" of a row that lacked one.
 //
 // A page is full when max(p.Examined, len(p.Rows)) >= p.Limit; when p.Limit
@@ -45,10 +45,11 @@ func Advance(st State, p Page, now time.Time, skew time.Duration) Decision {
 	if v.clean() && nextSinceUsable(p.NextSince, st.Cursor, horizon) {
 		cands = append(cands, p.NextSince)
 	}
-	next := State{Watermark: st.Watermark, Cursor: largest(st.Cursor, cands)}
-	if st.Cursor == st.Watermark {
+	next := State{Watermark: st.Watermark, Cursor: largest(st.Cursor, cands), Held: st.Held}
+	if !st.Held {
 		b := v.barrier(horizon)
 		next.Watermark = largest(st.Watermark, durable(cands, b, horizon))
+		next.Held = b != nil && next.Cursor >= *b
 	}
 	return Decision{
 		State:    next,

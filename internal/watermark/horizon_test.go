@@ -55,7 +55,7 @@ func TestAdvanceNextSince(t *testing.T) {
 			Decision{at("2026-06-01t10:00:03z"), true, Continue}},
 		{"next_since past a future-dated row is not stored", at(t0),
 			withNext(partial(d(t1), d(future1)), pastAfter),
-			Decision{State{t1, pastAfter}, true, CaughtUp}},
+			Decision{State{t1, pastAfter, true}, true, CaughtUp}},
 	})
 }
 
@@ -70,29 +70,32 @@ func TestAdvanceHorizon(t *testing.T) {
 		{"a row at exactly now + skew is stored", at(t0), partial(d(t1), d(edge)),
 			Decision{at(edge), true, CaughtUp}},
 		{"a row 1ns beyond now + skew moves only the cursor", at(t0), partial(d(t1), d(beyond)),
-			Decision{State{t1, beyond}, true, CaughtUp}},
+			Decision{State{t1, beyond, true}, true, CaughtUp}},
 		{"a future-dated row moves only the cursor", at(t0), partial(d(t1), d(future1)),
-			Decision{State{t1, future1}, true, CaughtUp}},
+			Decision{State{t1, future1, true}, true, CaughtUp}},
 		{"only a future-dated row", at(t0), partial(d(future1)),
-			Decision{State{t0, future1}, false, CaughtUp}},
+			Decision{State{t0, future1, true}, false, CaughtUp}},
 		{"a storable row sorting after a future-dated row is not stored", at(t0),
 			partial(d(t1), d(pastAfter), d(future1)),
-			Decision{State{t1, pastAfter}, true, CaughtUp}},
+			Decision{State{t1, pastAfter, true}, true, CaughtUp}},
 		{"a future-dated row on a full page", at(t0), full(d(t1), d(future1), d(future2)),
-			Decision{State{t1, future1}, true, Continue}},
+			Decision{State{t1, future1, true}, true, Continue}},
 		{"a future-dated row before a failure", at(t0), partial(d(t1), d(future1), f(future2)),
-			Decision{State{t1, future1}, true, Blocked}},
+			Decision{State{t1, future1, true}, true, Blocked}},
 		{"a failed future-dated row", at(t0), partial(d(t1), f(future1)),
 			Decision{at(t1), true, Blocked}},
-		{"cursor ahead: the watermark holds over future rows", State{t1, future1}, partial(d(future2)),
-			Decision{State{t1, future2}, false, CaughtUp}},
-		{"cursor ahead: the watermark holds over storable rows", State{t1, future1}, partial(d(pastAfter)),
-			Decision{State{t1, pastAfter}, false, CaughtUp}},
-		{"cursor ahead: the watermark holds over next_since", State{t1, future1},
+		{"cursor ahead: the watermark holds over future rows", State{t1, future1, true}, partial(d(future2)),
+			Decision{State{t1, future2, true}, false, CaughtUp}},
+		{"cursor ahead: the watermark holds over storable rows", State{t1, future1, true}, partial(d(pastAfter)),
+			Decision{State{t1, pastAfter, true}, false, CaughtUp}},
+		{"cursor ahead: the watermark holds over next_since", State{t1, future1, true},
 			withNext(filtered(4), pastAfter),
-			Decision{State{t1, pastAfter}, false, Continue}},
+			Decision{State{t1, pastAfter, true}, false, Continue}},
 		{"a quarantined last row moves only the cursor", at(t0), partial(d(t1), d(junk)),
-			Decision{State{t1, junk}, true, CaughtUp}},
+			Decision{State{t1, junk, false}, true, CaughtUp}},
+		{"cursor past a quarantined row: the next page moves the watermark on", State{t1, junk, false},
+			full(d(t3), d(t5), d(t5)),
+			Decision{State{t3, t3, false}, true, Continue}},
 	})
 }
 
@@ -107,12 +110,12 @@ func TestAdvanceAcrossPages(t *testing.T) {
 		want Decision
 	}{
 		{full(d(t1), d(t2), d(future1), d(future2)),
-			Decision{State{t2, future1}, true, Continue}},
+			Decision{State{t2, future1, true}, true, Continue}},
 		// Two rows at late were filtered; next_since is below their group.
 		{withNext(Page{Rows: []Row{d(pastAfter), d(future2)}, Examined: 4, Limit: 4}, pastAfter),
-			Decision{State{t2, pastAfter}, false, Continue}},
+			Decision{State{t2, pastAfter, true}, false, Continue}},
 		{withNext(Page{Examined: 2, Limit: 4}, late),
-			Decision{State{t2, late}, false, CaughtUp}},
+			Decision{State{t2, late, true}, false, CaughtUp}},
 	}
 	st := at(t0)
 	for i, s := range steps {
@@ -126,7 +129,7 @@ func TestAdvanceAcrossPages(t *testing.T) {
 	// The next run starts from the stored watermark and sees the rows again.
 	again := withNext(Page{Rows: []Row{d(future1), d(pastAfter), d(future2)}, Examined: 5, Limit: 100}, late)
 	got := Advance(at(st.Watermark), again, now, skew)
-	want := Decision{State{t2, late}, false, CaughtUp}
+	want := Decision{State{t2, late, true}, false, CaughtUp}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("next run (-want +got):\n%s", diff)
 	}

@@ -96,7 +96,7 @@ func TestAdvanceDoneAndFailed(t *testing.T) {
 		{"a quarantined row is done and passed", at(t0), partial(d(t1), d(junk), d(t3)),
 			Decision{at(t3), true, CaughtUp}},
 		{"a quarantined row before a failure moves only the cursor", at(t0), partial(d(t1), d(junk), f(t3)),
-			Decision{State{t1, junk}, true, Blocked}},
+			Decision{State{t1, junk, false}, true, Blocked}},
 		{"a row without updated_at sorts first", at(""), partial(d(t1), d("")),
 			Decision{at(t1), true, CaughtUp}},
 		{"only rows without updated_at", at(""), partial(d(""), d("")),

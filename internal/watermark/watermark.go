@@ -37,11 +37,14 @@ type Page struct {
 // the newest row passed cannot be a watermark: a row dated beyond now + skew,
 // anything byte-wise after such a row, or a quarantined row whose updated_at
 // does not parse. Those rows are written (the run goes on past them) but the
-// stored watermark stays below them; while Cursor != Watermark, Advance does
-// not move Watermark for the rest of the run (rule 6).
+// stored watermark stays below them. Held records that the Cursor passed a
+// row dated beyond now + skew: Advance then does not move Watermark for the
+// rest of the run (rule 6). A row that does not parse holds nothing: the
+// Watermark moves on past it with the next page's rows.
 type State struct {
 	Watermark string
 	Cursor    string
+	Held      bool
 }
 
 // Outcome says what the caller does next with this peer.
