@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -30,7 +31,10 @@ type app struct {
 	client  *peers.Client
 	runner  *catchup.Runner
 	metrics io.Writer // Embedded Metric Format lines; nil outside Lambda
-	now     func() time.Time
+	// functionName is the metrics' FunctionName dimension: the Lambda's name
+	// (the template's alarms use the same), "local" outside Lambda.
+	functionName string
+	now          func() time.Time
 }
 
 // newApp builds the AWS clients, the peer client and the runner.
@@ -56,9 +60,10 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool) (*
 		Budget:           cfg.LocalBudget,
 		Breakers:         store,
 	})
-	a := &app{cfg: cfg, log: log, store: store, client: client, runner: runner, now: time.Now}
+	a := &app{cfg: cfg, log: log, store: store, client: client, runner: runner, now: time.Now, functionName: "local"}
 	if inLambda {
 		a.metrics = os.Stdout
+		a.functionName = lambdacontext.FunctionName
 	}
 	return a, nil
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aimemory/catchup/internal/peers"
@@ -63,7 +64,8 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		SecretTTL:        r.duration("SECRET_TTL", 0, 24*time.Hour),
 		PeerRegistry:     r.boolean("PEER_REGISTRY"),
 	}
-	if raw := r.required("PEERS"); raw != "" {
+	// "[]" is allowed: the peers may all live in the registry.
+	if raw := r.required("PEERS"); raw != "" && strings.TrimSpace(raw) != "[]" {
 		ps, err := peers.ParsePeers(raw)
 		if err != nil {
 			r.fail("PEERS", err)

@@ -15,13 +15,15 @@ const metricsNamespace = "Catchup"
 var (
 	peerMetrics = []string{"Fetched", "Applied", "Stale", "Quarantined", "FailedRows", "Pages",
 		"WatermarkLagSeconds", "Backlog", "PeerFailed", "Stalled", "Skipped",
-		"ErrorsUnreachable", "ErrorsRejected", "ErrorsBadResponse", "ErrorsWrite", "ErrorsState"}
+		"ErrorsUnreachable", "ErrorsRejected", "ErrorsBadResponse", "ErrorsWrite", "ErrorsState",
+		"ConsecutiveFailures"}
 	runMetrics = []string{"Peers", "RunFailedPeers", "RunStalledPeers", "RunMaxLagSeconds",
-		"QuarantinedRows", "RunDurationMs", "DeadlineMarginMs"}
+		"RunMaxConsecutiveFailures", "QuarantinedRows", "RunDurationMs", "DeadlineMarginMs"}
 )
 
 // emitMetrics writes the run's metrics in CloudWatch Embedded Metric Format:
-// one line per peer (dimension Peer) and one for the run, also when the run
+// one line per peer (dimensions FunctionName, Peer) and one for the run
+// (FunctionName, so two stacks in one account keep apart), also when the run
 // had nothing to do, so that "idle" and "not running" differ.
 func (a *app) emitMetrics(rep catchup.Report) {
 	if a.metrics == nil || rep.DryRun {
@@ -33,8 +35,9 @@ func (a *app) emitMetrics(rep catchup.Report) {
 	if rep.MarginMs != nil {
 		run["DeadlineMarginMs"] = *rep.MarginMs
 	}
-	var failed, stalled, quarantined int
+	var failed, stalled, quarantined, maxFailures int
 	var maxLag float64
+	fn := map[string]any{"FunctionName": a.functionName}
 	for _, p := range rep.Peers {
 		vals := peerValues(p, now)
 		if lag, ok := vals["WatermarkLagSeconds"].(float64); ok && lag > maxLag {
@@ -43,11 +46,14 @@ func (a *app) emitMetrics(rep catchup.Report) {
 		failed += vals["PeerFailed"].(int)
 		stalled += vals["Stalled"].(int)
 		quarantined += p.Invalid
-		_ = enc.Encode(emf(now, []string{"Peer"}, map[string]any{"Peer": p.Peer}, vals))
+		maxFailures = max(maxFailures, p.ConsecutiveFailures)
+		dims := map[string]any{"FunctionName": a.functionName, "Peer": p.Peer}
+		_ = enc.Encode(emf(now, []string{"FunctionName", "Peer"}, dims, vals))
 	}
 	run["RunFailedPeers"], run["RunStalledPeers"] = failed, stalled
 	run["RunMaxLagSeconds"], run["QuarantinedRows"] = maxLag, quarantined
-	_ = enc.Encode(emf(now, nil, nil, run))
+	run["RunMaxConsecutiveFailures"] = maxFailures
+	_ = enc.Encode(emf(now, []string{"FunctionName"}, fn, run))
 }
 
 // peerValues computes one peer's metric values.
@@ -57,11 +63,12 @@ func peerValues(p catchup.PeerReport, now time.Time) map[string]any {
 		"FailedRows": p.Failed, "Pages": p.Pages,
 		"Backlog": b2i(p.Backlog), "PeerFailed": b2i(p.Status == catchup.StatusFailed),
 		"Stalled": b2i(p.Status == catchup.StatusStalled), "Skipped": b2i(p.Status == catchup.StatusSkipped),
-		"ErrorsUnreachable": b2i(p.ErrorClass == catchup.ClassUnreachable),
-		"ErrorsRejected":    b2i(p.ErrorClass == catchup.ClassRejected),
-		"ErrorsBadResponse": b2i(p.ErrorClass == catchup.ClassBadResponse),
-		"ErrorsWrite":       b2i(p.ErrorClass == catchup.ClassWrite),
-		"ErrorsState":       b2i(p.ErrorClass == catchup.ClassState),
+		"ErrorsUnreachable":   b2i(p.ErrorClass == catchup.ClassUnreachable),
+		"ErrorsRejected":      b2i(p.ErrorClass == catchup.ClassRejected),
+		"ErrorsBadResponse":   b2i(p.ErrorClass == catchup.ClassBadResponse),
+		"ErrorsWrite":         b2i(p.ErrorClass == catchup.ClassWrite),
+		"ErrorsState":         b2i(p.ErrorClass == catchup.ClassState),
+		"ConsecutiveFailures": p.ConsecutiveFailures,
 	}
 	// Lag is 0 for a caught-up peer (a quiet peer is not late); otherwise the
 	// age of its watermark. A peer never pulled has no lag to report.
@@ -85,9 +92,6 @@ func emf(now time.Time, dims []string, dimVals, vals map[string]any) map[string]
 	}
 	for k, v := range dimVals {
 		rec[k] = v
-	}
-	if dims == nil {
-		dims = []string{}
 	}
 	rec["_aws"] = map[string]any{
 		"Timestamp": now.UnixMilli(),

@@ -31,9 +31,11 @@ func TestTemplateAlarmsWatchEmittedMetrics(t *testing.T) {
 			continue
 		}
 		dims := get(a, "Dimensions")
+		onFunction := dims != nil && len(dims.Content) == 1 &&
+			text(get(dims.Content[0], "Name")) == "FunctionName" &&
+			text(get(dims.Content[0], "Value")) == "!Ref CatchupFunction"
 		switch {
-		case slices.Contains(runMetrics, metric) && dims == nil:
-		case slices.Contains(peerMetrics, metric) && len(dims.Content) == 1 && text(get(dims.Content[0], "Name")) == "Peer":
+		case slices.Contains(runMetrics, metric) && onFunction:
 		default:
 			t.Errorf("alarm %s watches %s %s with dimensions %s: the code emits no such metric", id, ns, metric, text(dims))
 		}
@@ -42,7 +44,7 @@ func TestTemplateAlarmsWatchEmittedMetrics(t *testing.T) {
 		{"AWS/Lambda Errors", "notBreaching"},
 		{"AWS/Lambda Throttles", "notBreaching"},
 		{"AWS/SQS ApproximateNumberOfMessagesVisible", "notBreaching"},
-		{metricsNamespace + " RunFailedPeers", "notBreaching"},
+		{metricsNamespace + " RunMaxConsecutiveFailures", "notBreaching"},
 		{metricsNamespace + " RunStalledPeers", "notBreaching"},
 		{metricsNamespace + " QuarantinedRows", "notBreaching"},
 		// No metric means no run: the lag alarm doubles as the heartbeat.
@@ -61,8 +63,8 @@ func TestTemplateAlarmsWatchEmittedMetrics(t *testing.T) {
 			t.Errorf("alarm on %s: AlarmActions %s, want !If HasAlarmTopic", tt.metric, got)
 		}
 	}
-	if got := text(get(alarmed[metricsNamespace+" RunFailedPeers"], "EvaluationPeriods")); got != "!Ref FailedRunsToAlarm" {
-		t.Errorf("RunFailedPeers alarm EvaluationPeriods = %s, want !Ref FailedRunsToAlarm", got)
+	if got := text(get(alarmed[metricsNamespace+" RunMaxConsecutiveFailures"], "Threshold")); got != "!Ref FailedRunsToAlarm" {
+		t.Errorf("RunMaxConsecutiveFailures alarm Threshold = %s, want !Ref FailedRunsToAlarm", got)
 	}
 	if got := text(get(alarmed[metricsNamespace+" RunMaxLagSeconds"], "Threshold")); got != "!Ref LagAlarmSeconds" {
 		t.Errorf("RunMaxLagSeconds alarm Threshold = %s, want !Ref LagAlarmSeconds", got)

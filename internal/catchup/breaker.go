@@ -42,6 +42,7 @@ func (r *Runner) breakerOpen(ctx context.Context, p peers.Peer, pass Pass, rep *
 		return false
 	}
 	rep.Status = StatusSkipped
+	rep.ConsecutiveFailures = b.Failures
 	rep.Error = fmt.Sprintf("circuit open after %d failures until %s (last: %s)",
 		b.Failures, b.RetryAt.UTC().Format(time.RFC3339), b.LastError)
 	return true
@@ -55,7 +56,9 @@ func (r *Runner) recordBreaker(ctx context.Context, pass Pass, rep *PeerReport) 
 	}
 	switch rep.ErrorClass {
 	case ClassUnreachable, ClassRejected, ClassBadResponse:
-		_, _ = r.opt.Breakers.RecordFailure(ctx, rep.Peer, rep.Error, BreakerBackoff)
+		if b, err := r.opt.Breakers.RecordFailure(ctx, rep.Peer, rep.Error, BreakerBackoff); err == nil {
+			rep.ConsecutiveFailures = b.Failures
+		}
 	case ClassState:
 	default:
 		_ = r.opt.Breakers.RecordSuccess(ctx, rep.Peer)

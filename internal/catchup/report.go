@@ -56,6 +56,9 @@ type PeerReport struct {
 	Failures   []RowFailure `json:"failures,omitempty"` // the first few
 	DurationMs int64        `json:"duration_ms"`
 	Backlog    bool         `json:"backlog"` // rows are known to remain
+	// ConsecutiveFailures counts the runs in a row this peer failed to be
+	// reached or understood (the circuit breaker's count; 0 after a success).
+	ConsecutiveFailures int `json:"consecutive_failures,omitempty"`
 }
 
 // RowFailure names one row that was not done and why.
