@@ -1,0 +1,290 @@
+package catchup
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/peers"
+)
+
+// testClock is a settable clock shared by a runner and its fake breakers.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// memBreakers keeps breakers in a map, as ddbstore does in the state table:
+// RecordFailure counts and sets retry_at from the same clock as the runner.
+type memBreakers struct {
+	mu       sync.Mutex
+	now      func() time.Time
+	state    map[string]ddbstore.BreakerState
+	readErr  error // Breaker fails with this when set
+	failures int   // RecordFailure calls
+}
+
+func newMemBreakers(now func() time.Time) *memBreakers {
+	return &memBreakers{now: now, state: map[string]ddbstore.BreakerState{}}
+}
+
+func (b *memBreakers) Breaker(ctx context.Context, peer string) (ddbstore.BreakerState, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.readErr != nil {
+		return ddbstore.BreakerState{}, b.readErr
+	}
+	return b.state[peer], nil
+}
+
+func (b *memBreakers) RecordFailure(ctx context.Context, peer, errText string, backoff func(int) time.Duration) (ddbstore.BreakerState, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.failures++
+	st := b.state[peer]
+	st.Failures++
+	st.RetryAt = b.now().Add(backoff(st.Failures))
+	st.LastError = errText
+	b.state[peer] = st
+	return st, nil
+}
+
+func (b *memBreakers) RecordSuccess(ctx context.Context, peer string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.state, peer)
+	return nil
+}
+
+func (b *memBreakers) get(peer string) ddbstore.BreakerState {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.state[peer]
+}
+
+// breakerRig is one peer behind a breaker, with a clock the test moves.
+type breakerRig struct {
+	clock *testClock
+	peer  *fakePeer
+	store *memStore
+	brk   *memBreakers
+	run   *Runner
+}
+
+func newBreakerRig(seed uint64) *breakerRig {
+	c := &testClock{t: testNow}
+	g := &breakerRig{clock: c, peer: newFakePeer(seed), store: newMemStore(), brk: newMemBreakers(c.Now)}
+	backlog(g.peer, "m", 5, 1)
+	g.run = New(multi{"a": g.peer}, g.store, Options{PageLimit: 10, Now: c.Now, Breakers: g.brk})
+	return g
+}
+
+// pass runs one pass over the rig's peer and returns its report and how many
+// requests reached the peer.
+func (g *breakerRig) pass(t *testing.T, p Pass) (PeerReport, int) {
+	t.Helper()
+	g.peer.mu.Lock()
+	before := g.peer.calls
+	g.peer.mu.Unlock()
+	p.Peers = peerList("a")
+	rep := g.run.Run(context.Background(), p).Peers[0]
+	g.peer.mu.Lock()
+	defer g.peer.mu.Unlock()
+	return rep, g.peer.calls - before
+}
+
+func (g *breakerRig) setFail(err error) {
+	g.peer.mu.Lock()
+	defer g.peer.mu.Unlock()
+	g.peer.fail = err
+}
+
+var errDown = fmt.Errorf("dial tcp: connection refused: %w", peers.ErrUnavailable)
+
+func TestBreakerBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		failures int
+		want     time.Duration
+	}{
+		{0, 0}, {1, 0}, {2, 0}, // a blip is retried next run
+		{3, 5 * time.Minute}, {4, 10 * time.Minute}, {5, 20 * time.Minute},
+		{8, 160 * time.Minute}, {9, 320 * time.Minute},
+		{10, 6 * time.Hour}, {11, 6 * time.Hour}, {1000, 6 * time.Hour},
+	} {
+		if got := BreakerBackoff(tc.failures); got != tc.want {
+			t.Errorf("BreakerBackoff(%d) = %s, want %s", tc.failures, got, tc.want)
+		}
+	}
+}
+
+// A peer failing run after run is skipped until its retry time, at no cost,
+// and comes back by itself once it answers again.
+func TestBreakerSkipsFailingPeerUntilRetryAt(t *testing.T) {
+	g := newBreakerRig(21)
+	g.setFail(errDown)
+	for run := 1; run <= 3; run++ {
+		rep, calls := g.pass(t, Pass{})
+		if rep.Status != StatusFailed || rep.ErrorClass != ClassUnreachable || calls == 0 {
+			t.Fatalf("run %d: %s/%s after %d requests, want a failed pull", run, rep.Status, rep.ErrorClass, calls)
+		}
+	}
+	st := g.brk.get("a")
+	if st.Failures != 3 || !st.RetryAt.Equal(testNow.Add(5*time.Minute)) || !strings.Contains(st.LastError, "connection refused") {
+		t.Fatalf("breaker after 3 failures = %+v, want retry at now+5m", st)
+	}
+
+	g.clock.Advance(5*time.Minute - time.Second)
+	rep, calls := g.pass(t, Pass{})
+	if rep.Status != StatusSkipped || calls != 0 || !strings.Contains(rep.Error, "circuit open after 3 failures") {
+		t.Fatalf("before retry_at: %s after %d requests (%q), want skipped without a request", rep.Status, calls, rep.Error)
+	}
+	if got := g.brk.get("a").Failures; got != 3 {
+		t.Errorf("a skipped run changed the failure count to %d", got)
+	}
+
+	g.clock.Advance(time.Second) // retry_at reached: tried again, fails again
+	if rep, calls := g.pass(t, Pass{}); rep.Status != StatusFailed || calls == 0 {
+		t.Fatalf("at retry_at: %s after %d requests, want tried and failed", rep.Status, calls)
+	}
+	if st := g.brk.get("a"); st.Failures != 4 || !st.RetryAt.Equal(g.clock.Now().Add(10*time.Minute)) {
+		t.Fatalf("breaker after 4 failures = %+v, want retry 10m later", st)
+	}
+
+	g.setFail(nil) // the peer is back
+	g.clock.Advance(10 * time.Minute)
+	rep, _ = g.pass(t, Pass{})
+	if rep.Status != StatusCaughtUp || rep.Applied != 5 {
+		t.Fatalf("after recovery: %+v, want caught up with 5 rows", rep)
+	}
+	if st := g.brk.get("a"); st != (ddbstore.BreakerState{}) {
+		t.Errorf("breaker after a success = %+v, want closed", st)
+	}
+}
+
+// An operator naming peers wants them tried: the open breaker is ignored,
+// and the outcome still counts.
+func TestExplicitPeersIgnoreOpenBreaker(t *testing.T) {
+	g := newBreakerRig(22)
+	g.brk.state["a"] = ddbstore.BreakerState{Failures: 7, RetryAt: testNow.Add(time.Hour), LastError: "old"}
+	if rep, calls := g.pass(t, Pass{}); rep.Status != StatusSkipped || calls != 0 {
+		t.Fatalf("scheduled run: %s after %d requests, want skipped", rep.Status, calls)
+	}
+	rep, calls := g.pass(t, Pass{IgnoreBreaker: true})
+	if rep.Status != StatusCaughtUp || calls == 0 {
+		t.Fatalf("explicit run: %s after %d requests, want pulled", rep.Status, calls)
+	}
+	if st := g.brk.get("a"); st.Failures != 0 {
+		t.Errorf("a successful explicit run left the breaker at %+v", st)
+	}
+}
+
+// Rows that fail to write say nothing about the peer's health: the peer
+// answered, so its breaker stays closed however often writes fail.
+func TestWriteFailuresDoNotTripBreaker(t *testing.T) {
+	g := newBreakerRig(23)
+	g.store.failWrite = func(ddbstore.Memory) error { return errors.New("throttled") }
+	for run := 1; run <= 6; run++ {
+		rep, calls := g.pass(t, Pass{})
+		if rep.Status != StatusFailed || rep.ErrorClass != ClassWrite || calls == 0 {
+			t.Fatalf("run %d: %s/%s after %d requests, want pulled, writes failed", run, rep.Status, rep.ErrorClass, calls)
+		}
+		g.clock.Advance(time.Minute)
+	}
+	if g.brk.failures != 0 || g.brk.get("a").Failures != 0 {
+		t.Errorf("write failures recorded %d breaker failures", g.brk.failures)
+	}
+}
+
+// statelessStore cannot read watermarks: the state table is down.
+type statelessStore struct{ *memStore }
+
+func (statelessStore) Watermark(ctx context.Context, peer string) (ddbstore.Mark, error) {
+	return ddbstore.Mark{}, errors.New("state table unreachable")
+}
+
+// The state table failing is not the peer's fault either.
+func TestStateFailuresDoNotTripBreaker(t *testing.T) {
+	g := newBreakerRig(24)
+	g.run = New(multi{"a": g.peer}, statelessStore{g.store}, Options{PageLimit: 10, Now: g.clock.Now, Breakers: g.brk})
+	for run := 1; run <= 4; run++ {
+		if rep, _ := g.pass(t, Pass{}); rep.Status != StatusFailed || rep.ErrorClass != ClassState {
+			t.Fatalf("run %d: %s/%s, want a state failure", run, rep.Status, rep.ErrorClass)
+		}
+	}
+	if g.brk.failures != 0 {
+		t.Errorf("state failures recorded %d breaker failures", g.brk.failures)
+	}
+}
+
+// Each peer-level failure class counts; a rejected peer (wrong key) is
+// skipped like an unreachable one.
+func TestEveryPeerFailureClassCounts(t *testing.T) {
+	for _, err := range []error{
+		errDown,
+		fmt.Errorf("401 after a fresh key: %w", peers.ErrRejected),
+		fmt.Errorf("body over the cap: %w", peers.ErrBadResponse),
+	} {
+		g := newBreakerRig(25)
+		g.setFail(err)
+		var got []string
+		for range 4 {
+			rep, _ := g.pass(t, Pass{})
+			got = append(got, rep.Status)
+		}
+		want := []string{StatusFailed, StatusFailed, StatusFailed, StatusSkipped}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%v: statuses (-want +got):\n%s", err, diff)
+		}
+	}
+}
+
+// Dry runs and backfills neither consult nor move the breaker: they are
+// operator actions on a peer the operator chose.
+func TestDryRunAndBackfillLeaveBreakerAlone(t *testing.T) {
+	open := ddbstore.BreakerState{Failures: 5, RetryAt: testNow.Add(time.Hour), LastError: "old"}
+	for name, p := range map[string]Pass{
+		"dry run":  {DryRun: true},
+		"backfill": {Range: &Range{From: ""}},
+	} {
+		g := newBreakerRig(26)
+		g.brk.state["a"] = open
+		if rep, calls := g.pass(t, p); rep.Status != StatusCaughtUp || calls == 0 {
+			t.Errorf("%s: %s after %d requests, want pulled despite the open breaker", name, rep.Status, calls)
+		}
+		g.setFail(errDown)
+		if rep, _ := g.pass(t, p); rep.Status != StatusFailed {
+			t.Errorf("%s against a dead peer: %s, want failed", name, rep.Status)
+		}
+		if st := g.brk.get("a"); st != open {
+			t.Errorf("%s moved the breaker to %+v", name, st)
+		}
+	}
+}
+
+// A breaker that cannot be read does not keep a peer from being pulled.
+func TestUnreadableBreakerDoesNotSkip(t *testing.T) {
+	g := newBreakerRig(27)
+	g.brk.readErr = errors.New("throttled")
+	if rep, calls := g.pass(t, Pass{}); rep.Status != StatusCaughtUp || calls == 0 {
+		t.Errorf("%s after %d requests, want pulled", rep.Status, calls)
+	}
+}
