@@ -32,7 +32,9 @@ func BreakerBackoff(failures int) time.Duration {
 }
 
 // breakerOpen reports whether the peer's breaker says to skip it now, filling
-// the report when it does. A breaker that cannot be read does not skip.
+// the report when it does. A breaker that cannot be read does not skip. A
+// skipped peer still reports its stored watermark (one read), so that its
+// lag keeps growing in the metrics while it is skipped instead of vanishing.
 func (r *Runner) breakerOpen(ctx context.Context, p peers.Peer, pass Pass, rep *PeerReport) bool {
 	if r.opt.Breakers == nil || pass.IgnoreBreaker || pass.DryRun || pass.Range != nil {
 		return false
@@ -43,6 +45,9 @@ func (r *Runner) breakerOpen(ctx context.Context, p peers.Peer, pass Pass, rep *
 	}
 	rep.Status = StatusSkipped
 	rep.ConsecutiveFailures = b.Failures
+	if m, err := r.store.Watermark(ctx, p.ID); err == nil {
+		rep.Watermark, rep.PrevWatermark = m.Value, m.Value
+	}
 	rep.Error = fmt.Sprintf("circuit open after %d failures until %s (last: %s)",
 		b.Failures, b.RetryAt.UTC().Format(time.RFC3339), b.LastError)
 	return true

@@ -288,3 +288,19 @@ func TestUnreadableBreakerDoesNotSkip(t *testing.T) {
 		t.Errorf("%s after %d requests, want pulled", rep.Status, calls)
 	}
 }
+
+// A skipped peer keeps reporting its watermark and its failure count, so its
+// lag and the PeerFailing alarm keep seeing it while nothing is pulled.
+func TestSkippedPeerReportsWatermark(t *testing.T) {
+	g := newBreakerRig(28)
+	g.store.marks["a"] = ddbstore.Mark{Value: ts(1, 0), Epoch: 2}
+	g.brk.state["a"] = ddbstore.BreakerState{Failures: 4, RetryAt: testNow.Add(time.Minute), LastError: "refused"}
+	rep, calls := g.pass(t, Pass{})
+	if calls != 0 || rep.Status != StatusSkipped {
+		t.Fatalf("%s after %d requests, want skipped", rep.Status, calls)
+	}
+	if rep.Watermark != ts(1, 0) || rep.PrevWatermark != ts(1, 0) || rep.ConsecutiveFailures != 4 {
+		t.Errorf("skipped report: watermark %q (previous %q), consecutive failures %d; want %q, 4",
+			rep.Watermark, rep.PrevWatermark, rep.ConsecutiveFailures, ts(1, 0))
+	}
+}
