@@ -42,12 +42,37 @@ func (a *app) operate(ctx context.Context, log *slog.Logger, ev event) (any, err
 	return res, nil
 }
 
-// namedPeers returns the peers an operator action names; it needs at least one.
-func (a *app) namedPeers(ctx context.Context, ev event) ([]peers.Peer, error) {
+// namedIDs returns the peer ids an operator action on stored state names
+// (reset, list, replay); it needs at least one. Each must be in PEERS or in
+// the registry, disabled entries included: a peer can be reset before it is
+// enabled, and its quarantine read after it was disabled.
+func (a *app) namedIDs(ctx context.Context, ev event) ([]string, error) {
 	if len(ev.Peers) == 0 {
 		return nil, fmt.Errorf("event: %s needs \"peers\": [\"peer-id\", ...]", ev.Action)
 	}
-	return a.selectPeers(ctx, a.log, ev.Peers)
+	known := map[string]bool{}
+	for _, p := range a.cfg.Peers {
+		known[p.ID] = true
+	}
+	var reg []ddbstore.RegisteredPeer
+	for _, id := range ev.Peers {
+		if known[id] {
+			continue
+		}
+		if reg == nil {
+			var err error
+			if reg, err = a.store.RegistryPeers(ctx); err != nil {
+				return nil, err
+			}
+			for _, rp := range reg {
+				known[rp.ID] = true
+			}
+		}
+		if !known[id] {
+			return nil, fmt.Errorf("event: peers: %q is neither in PEERS nor in the registry", id)
+		}
+	}
+	return ev.Peers, nil
 }
 
 // backfillRange validates a backfill's bounds: each empty or a timestamp.
@@ -68,10 +93,29 @@ func backfillRange(ev event) (*catchup.Range, error) {
 
 // resetResult is what a reset reports per peer.
 type resetResult struct {
-	Peer     string                  `json:"peer"`
-	Previous string                  `json:"previous"`
-	New      string                  `json:"new"`
-	History  []ddbstore.HistoryEntry `json:"history"`
+	Peer     string        `json:"peer"`
+	Previous string        `json:"previous"`
+	New      string        `json:"new"`
+	History  []historyView `json:"history"` // every reset of this peer, oldest first, this one last
+}
+
+// historyView is one past reset as an operator reads it.
+type historyView struct {
+	At            time.Time `json:"at"`
+	Previous      string    `json:"previous"`
+	PreviousEpoch int64     `json:"previous_epoch"`
+	New           string    `json:"new"`
+	Epoch         int64     `json:"epoch"`
+	Reason        string    `json:"reason"`
+}
+
+func historyViews(hist []ddbstore.HistoryEntry) []historyView {
+	out := make([]historyView, len(hist))
+	for i, h := range hist {
+		out[i] = historyView{At: h.At, Previous: h.Prev.Value, PreviousEpoch: h.Prev.Epoch,
+			New: h.New.Value, Epoch: h.New.Epoch, Reason: h.Reason}
+	}
+	return out
 }
 
 // resetWatermarks sets each named peer's watermark, keeping the old value in
@@ -80,7 +124,7 @@ func (a *app) resetWatermarks(ctx context.Context, ev event) (any, error) {
 	if ev.Watermark != "" && !stamp.Valid(ev.Watermark) {
 		return nil, fmt.Errorf("event: watermark: %q is not an RFC 3339 timestamp", ev.Watermark)
 	}
-	ps, err := a.namedPeers(ctx, ev)
+	ids, err := a.namedIDs(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -89,16 +133,16 @@ func (a *app) resetWatermarks(ctx context.Context, ev event) (any, error) {
 		reason = "operator reset"
 	}
 	var out []resetResult
-	for _, p := range ps {
-		prev, err := a.store.ResetWatermark(ctx, p.ID, ev.Watermark, reason)
+	for _, id := range ids {
+		prev, err := a.store.ResetWatermark(ctx, id, ev.Watermark, reason)
 		if err != nil {
-			return out, fmt.Errorf("reset %s: %w", p.ID, err)
+			return out, fmt.Errorf("reset %s: %w", id, err)
 		}
-		hist, err := a.store.WatermarkHistory(ctx, p.ID)
+		hist, err := a.store.WatermarkHistory(ctx, id)
 		if err != nil {
-			return out, fmt.Errorf("history %s: %w", p.ID, err)
+			return out, fmt.Errorf("history %s: %w", id, err)
 		}
-		out = append(out, resetResult{Peer: p.ID, Previous: prev.Value, New: ev.Watermark, History: hist})
+		out = append(out, resetResult{Peer: id, Previous: prev.Value, New: ev.Watermark, History: historyViews(hist)})
 	}
 	return map[string]any{"reset": out}, nil
 }
@@ -120,7 +164,7 @@ const previewBytes = 2048
 
 // listQuarantine lists each named peer's quarantined rows (at most limit, default 100).
 func (a *app) listQuarantine(ctx context.Context, ev event) (any, error) {
-	ps, err := a.namedPeers(ctx, ev)
+	ids, err := a.namedIDs(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -129,8 +173,8 @@ func (a *app) listQuarantine(ctx context.Context, ev event) (any, error) {
 		limit = 100
 	}
 	out := map[string]any{}
-	for _, p := range ps {
-		qs, err := a.store.ListQuarantine(ctx, p.ID)
+	for _, id := range ids {
+		qs, err := a.store.ListQuarantine(ctx, id)
 		if err != nil {
 			return nil, err
 		}
@@ -140,20 +184,20 @@ func (a *app) listQuarantine(ctx context.Context, ev event) (any, error) {
 				Reason: q.Reason, FirstSeen: q.FirstSeen, LastSeen: q.LastSeen, RawBytes: q.RawBytes,
 				RawPreview: string(q.Raw[:min(len(q.Raw), previewBytes)])})
 		}
-		out[p.ID] = map[string]any{"count": len(qs), "rows": views}
+		out[id] = map[string]any{"count": len(qs), "rows": views}
 	}
 	return map[string]any{"quarantine": out}, nil
 }
 
 // replayQuarantine replays each named peer's quarantined rows.
 func (a *app) replayQuarantine(ctx context.Context, ev event) (any, error) {
-	ps, err := a.namedPeers(ctx, ev)
+	ids, err := a.namedIDs(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
 	var out []catchup.ReplayReport
-	for _, p := range ps {
-		out = append(out, a.runner.Replay(ctx, a.store, p.ID, ev.DryRun))
+	for _, id := range ids {
+		out = append(out, a.runner.Replay(ctx, a.store, id, ev.DryRun))
 	}
 	return map[string]any{"replay": out, "dry_run": ev.DryRun}, nil
 }
@@ -164,7 +208,15 @@ func (a *app) registryList(ctx context.Context) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"env_peers": a.cfg.Peers, "registry": reg, "registry_enabled": a.cfg.PeerRegistry}, nil
+	views := make([]registeredView, len(reg))
+	for i, rp := range reg {
+		views[i] = registeredView(rp)
+	}
+	env := a.cfg.Peers
+	if env == nil {
+		env = []peers.Peer{}
+	}
+	return map[string]any{"env_peers": env, "registry": views, "registry_enabled": a.cfg.PeerRegistry}, nil
 }
 
 // registryDelete removes the named peers from the registry (their watermarks

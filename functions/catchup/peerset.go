@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
@@ -49,7 +50,18 @@ func (a *app) allPeers(ctx context.Context, log *slog.Logger) ([]peers.Peer, err
 	return all, nil
 }
 
-// registryPut validates and stores a peer in the registry.
+// registeredView is a registry entry as an operator reads and writes it.
+type registeredView struct {
+	ID       string `json:"id"`
+	URL      string `json:"url"`
+	SecretID string `json:"secret_id,omitempty"`
+	Disabled bool   `json:"disabled"`
+}
+
+// registryPut validates and stores a peer in the registry, as PEERS
+// validates its entries; the stored URL is the normalized base. An id that
+// PEERS already holds is refused: the environment would win, and the entry
+// would do nothing but log a warning every run.
 func (a *app) registryPut(ctx context.Context, arg *peerArg, disabled bool) (any, error) {
 	if arg == nil {
 		return nil, fmt.Errorf("event: registry_put needs \"peer\": {\"id\", \"url\", \"secret_id\"?}")
@@ -58,9 +70,12 @@ func (a *app) registryPut(ctx context.Context, arg *peerArg, disabled bool) (any
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("event: peer: %w", err)
 	}
+	if slices.ContainsFunc(a.cfg.Peers, func(e peers.Peer) bool { return e.ID == p.ID }) {
+		return nil, fmt.Errorf("event: peer: id: %q is in PEERS, which wins over the registry; remove it there first", p.ID)
+	}
 	rp := ddbstore.RegisteredPeer{ID: p.ID, URL: p.URL, SecretID: p.SecretID, Disabled: disabled}
 	if err := a.store.PutRegistryPeer(ctx, rp); err != nil {
 		return nil, err
 	}
-	return map[string]any{"registered": rp}, nil
+	return map[string]any{"registered": registeredView(rp), "registry_enabled": a.cfg.PeerRegistry}, nil
 }
