@@ -52,7 +52,11 @@ func (a *app) run(ctx context.Context, log *slog.Logger, ev event) (*catchup.Rep
 	}
 	rep := a.runner.Run(ctx, pass)
 	a.logReport(log, rep)
-	a.emitMetrics(rep)
+	if pass.Range == nil {
+		// A backfill's cursor is not a live watermark: its "lag" (weeks,
+		// for a range in the past) would wake someone for nothing.
+		a.emitMetrics(rep)
+	}
 	if n := rep.Failed(); n > 0 && n == len(rep.Peers) {
 		return &rep, fmt.Errorf("%w: %d of %d (first: %s)", errAllFailed, n, n, rep.Peers[0].Error)
 	}
@@ -79,8 +83,21 @@ func (a *app) selectPeers(ctx context.Context, log *slog.Logger, names []string)
 	return out, nil
 }
 
-// rotation changes each minute so the peer that starts a run rotates.
-func (a *app) rotation() int { return int(a.now().Unix() / 60) }
+// rotation is the index the run starts at (Pass.Rotate): a hash of the
+// current minute, so that over runs every peer in turn is among the first
+// pulled, whatever the schedule's period. The minute itself would not do: a
+// 5-minute schedule over 5 or 10 peers would start at the same one or two
+// peers forever, and the last ones would meet the deadline every run.
+func (a *app) rotation() int {
+	x := uint64(a.now().Unix() / 60)
+	// splitmix64's finalizer: consecutive minutes land far apart modulo any n.
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return int(x >> 1)
+}
 
 // logReport writes one summary line per peer and one line per failure.
 func (a *app) logReport(log *slog.Logger, rep catchup.Report) {
@@ -88,9 +105,13 @@ func (a *app) logReport(log *slog.Logger, rep catchup.Report) {
 		attrs := []any{"peer", p.Peer, "status", p.Status, "pages", p.Pages, "fetched", p.Fetched,
 			"applied", p.Applied, "stale", p.Stale, "invalid", p.Invalid, "failed", p.Failed,
 			"watermark", p.Watermark, "duration_ms", p.DurationMs, "dry_run", rep.DryRun}
-		if p.Status == catchup.StatusFailed {
-			log.Error("peer failed", append(attrs, "error_class", p.ErrorClass, "error", p.Error)...)
-		} else {
+		switch p.Status {
+		case catchup.StatusFailed:
+			log.Error("peer failed", append(attrs, "error_class", p.ErrorClass, "error", p.Error,
+				"consecutive_failures", p.ConsecutiveFailures)...)
+		case catchup.StatusSkipped, catchup.StatusStalled:
+			log.Warn("peer "+p.Status, append(attrs, "error", p.Error, "consecutive_failures", p.ConsecutiveFailures)...)
+		default:
 			log.Info("peer done", attrs...)
 		}
 		for _, f := range p.Failures {
