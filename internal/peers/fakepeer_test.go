@@ -26,6 +26,8 @@ const (
 	newest
 )
 
+func (g generation) String() string { return [...]string{"v0.6", "v0.7", "newest"}[g] }
+
 // fakeRow is one stored memory of a fakePeer.
 type fakeRow struct {
 	updatedAt string
