@@ -46,6 +46,10 @@ func (e *fieldError) Error() string { return e.field + ": " + e.msg }
 func ParsePeers(s string) ([]Peer, error) {
 	var elems []json.RawMessage
 	if err := json.Unmarshal([]byte(s), &elems); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, fmt.Errorf(`a JSON %s, want an array of {"id","url","secret_id"} objects`, te.Value)
+		}
 		return nil, fmt.Errorf(`not a JSON array of {"id","url","secret_id"} objects: %v`, jsonProblem(err))
 	}
 	if len(elems) == 0 {
