@@ -97,13 +97,32 @@ func statusError(resp *http.Response, key string, sentinel error) error {
 // maxSnippet bytes of it on one line: control characters and invalid UTF-8
 // become spaces and '?', runs of white space one space, the key "[redacted]".
 func bodySnippet(body io.Reader, key string) string {
-	// Read past the snippet by the key's length so that a key that starts
-	// inside the snippet is redacted whole, not cut into a prefix.
-	buf, _ := io.ReadAll(io.LimitReader(body, int64(maxSnippet+len(key)+1)))
-	s := string(buf)
-	if key != "" {
-		s = strings.ReplaceAll(s, key, "[redacted]")
+	return truncateUTF8(oneLine(redactPrefix(body, key)), maxSnippet)
+}
+
+// redactPrefix returns the first maxSnippet bytes of body with every
+// occurrence of key that starts among them replaced. It reads past the
+// window by the key's length, so a key that starts inside is replaced whole
+// and no prefix of it can slide into the snippet.
+func redactPrefix(body io.Reader, key string) string {
+	raw, _ := io.ReadAll(io.LimitReader(body, int64(maxSnippet+len(key))))
+	buf := string(raw)
+	var b strings.Builder
+	for i := 0; i < len(buf) && i < maxSnippet; {
+		if key != "" && strings.HasPrefix(buf[i:], key) {
+			b.WriteString("[redacted]")
+			i += len(key)
+			continue
+		}
+		b.WriteByte(buf[i])
+		i++
 	}
+	return b.String()
+}
+
+// oneLine replaces control characters and runs of white space with one
+// space, and invalid UTF-8 with '?'.
+func oneLine(s string) string {
 	var b strings.Builder
 	space := false
 	for _, r := range s {
@@ -120,7 +139,7 @@ func bodySnippet(body io.Reader, key string) string {
 		space = false
 		b.WriteRune(r)
 	}
-	return truncateUTF8(b.String(), maxSnippet)
+	return b.String()
 }
 
 // truncateUTF8 cuts s to at most n bytes on a rune boundary.
