@@ -1,0 +1,77 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	awsconfig "github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+)
+
+// DynamoClient returns a DynamoDB client for endpoint configured as
+// functions/catchup/app.go configures the function's (loadAWS: the standard
+// retryer with 8 attempts and no retry quota, an idle pool of conns
+// connections), so that the harness measures the product's wiring. When
+// latency > 0 each request waits that long before it is sent, standing in
+// for the network round trip to a real DynamoDB endpoint.
+func DynamoClient(ctx context.Context, endpoint string, conns int, latency time.Duration) (*dynamodb.Client, error) {
+	bc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
+		t.MaxIdleConns = conns * 2
+		t.MaxIdleConnsPerHost = conns
+	})
+	var hc aws.HTTPClient = bc
+	if latency > 0 {
+		hc = &http.Client{Transport: delayed{next: bc.GetTransport(), d: latency}}
+	}
+	cfg, err := awsconfig.LoadDefaultConfig(ctx,
+		awsconfig.WithRegion("us-east-1"),
+		awsconfig.WithCredentialsProvider(staticCreds),
+		awsconfig.WithHTTPClient(hc),
+		awsconfig.WithRetryer(func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) {
+				o.MaxAttempts = 8
+				o.MaxBackoff = 5 * time.Second
+				o.RateLimiter = ratelimit.None
+			})
+		}))
+	if err != nil {
+		return nil, fmt.Errorf("aws config: %w", err)
+	}
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) }), nil
+}
+
+// delayed adds a fixed latency to every request.
+type delayed struct {
+	next http.RoundTripper
+	d    time.Duration
+}
+
+func (t delayed) RoundTrip(r *http.Request) (*http.Response, error) {
+	timer := time.NewTimer(t.d)
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+	return t.next.RoundTrip(r)
+}
+
+// DeleteTables drops tables, ignoring ones already gone, so that dynalite
+// gives back their memory between scenarios.
+func DeleteTables(ctx context.Context, api *dynamodb.Client, names ...string) {
+	for _, n := range names {
+		_, _ = api.DeleteTable(ctx, &dynamodb.DeleteTableInput{TableName: aws.String(n)})
+	}
+}
+
+// staticCreds are dynalite's: any key is accepted.
+var staticCreds = aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+	return aws.Credentials{AccessKeyID: "bench", SecretAccessKey: "bench", Source: "bench"}, nil
+})

@@ -1,0 +1,133 @@
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/peers"
+)
+
+// WriteRowsFile writes every row of backlogs, one per line as
+// "peer-id\trow JSON", for the raw writer: the same items, attributed to the
+// same peers, as the catch-up pass writes.
+func WriteRowsFile(path string, m *Mesh, backlogs [][]map[string]any) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	for i, rows := range backlogs {
+		for _, row := range rows {
+			raw, err := json.Marshal(row)
+			if err != nil {
+				f.Close()
+				return fmt.Errorf("encode row: %w", err)
+			}
+			fmt.Fprintf(w, "%s\t%s\n", m.Peers[i].ID, raw)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// readMemories decodes a rows file exactly as the pass decodes a page
+// (peers.DecodeRow) and builds the items it would write.
+func readMemories(path string) ([]ddbstore.Memory, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	var out []ddbstore.Memory
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for n := 1; sc.Scan(); n++ {
+		peer, raw, ok := bytes.Cut(sc.Bytes(), []byte{'\t'})
+		if !ok {
+			return nil, fmt.Errorf("%s:%d: no tab", path, n)
+		}
+		row := peers.DecodeRow(bytes.Clone(raw), true)
+		if row.Invalid != nil {
+			return nil, fmt.Errorf("%s:%d: %v", path, n, row.Invalid)
+		}
+		out = append(out, ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: string(peer)})
+	}
+	return out, sc.Err()
+}
+
+// runRaw writes every item with WriteConcurrency workers and nothing else:
+// no fetching, no watermarks, no bookkeeping. It is the ceiling the pass is
+// measured against.
+func runRaw(ctx context.Context, spec Spec, store *ddbstore.Store) (Result, error) {
+	items, err := readMemories(spec.RowsFile)
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Mode: ModeRaw, Baseline: residentBytes()}
+	var next, written, failed atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	m := startMeter(spec.CPUProfile)
+	for range max(spec.WriteConcurrency, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := next.Add(1) - 1; i < int64(len(items)); i = next.Add(1) - 1 {
+				err := store.PutMemory(ctx, items[i])
+				switch {
+				case err == nil:
+					written.Add(1)
+				case !errors.Is(err, ddbstore.ErrStale):
+					failed.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	m.stop(&res)
+	res.Rows, res.Failed = int(written.Load()), int(failed.Load())
+	res.Done = len(items) - res.Failed
+	if e, ok := firstErr.Load().(string); ok {
+		return res, fmt.Errorf("%d of %d puts failed, first: %s", res.Failed, len(items), e)
+	}
+	return res, nil
+}
+
+// residentBytes is this process's resident set now (VmRSS), 0 when unknown.
+func residentBytes() int64 { return statusBytes("VmRSS:") }
+
+// peakResidentBytes is this process's peak resident set (VmHWM), 0 when
+// unknown. The child reads it itself: the ru_maxrss that wait4 reports for
+// a child started by fork and exec also counts the parent's resident set at
+// the fork (Linux carries the old memory map's peak over the exec), which
+// here is the fake peers' rows.
+func peakResidentBytes() int64 { return statusBytes("VmHWM:") }
+
+// statusBytes reads a "kB" field of /proc/self/status.
+func statusBytes(field string) int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.Lines(string(b)) {
+		if v, ok := strings.CutPrefix(line, field); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
