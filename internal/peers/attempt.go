@@ -160,12 +160,15 @@ func drainClose(body io.ReadCloser) {
 	_ = body.Close()
 }
 
-// capReader fails a read that goes past its limit with errBodyTooLarge. A
+// capReader fails a read that goes past its limit with a
+// *bodyTooLargeError, and every read after it: json.Decoder.More drops read
+// errors, so the error must still be there when the decoder asks again. A
 // body of exactly the limit is fine: the next read probes for one more byte.
 type capReader struct {
 	r    io.Reader
 	left int64
 	max  int64
+	err  error // sticky, once over the limit
 }
 
 // bodyTooLargeError is the read error of a body over the cap.
@@ -174,11 +177,15 @@ type bodyTooLargeError struct{ max int64 }
 func (e *bodyTooLargeError) Error() string { return fmt.Sprintf("body exceeds %d bytes", e.max) }
 
 func (r *capReader) Read(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
 	if r.left <= 0 {
 		var one [1]byte
 		n, err := r.r.Read(one[:])
 		if n > 0 {
-			return 0, &bodyTooLargeError{r.max}
+			r.err = &bodyTooLargeError{r.max}
+			return 0, r.err
 		}
 		return 0, err
 	}

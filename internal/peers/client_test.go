@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -200,5 +201,37 @@ func TestFetchSignatureRejectedByWrongKey(t *testing.T) {
 	}
 	if n := len(f.requests()); n != 2 {
 		t.Errorf("%d requests, want 2 (one retry with a fresh key)", n)
+	}
+}
+
+func TestFetchReusesConnections(t *testing.T) {
+	f := &fakePeer{t: t, gen: newest}
+	f.add("m1", "2026-06-01T10:00:00Z", 0)
+	// Error answers with bodies too: they must be drained for reuse.
+	f.hook = script(nil, status(500, "", strings.Repeat("e", 4000)), nil, status(404, "", strings.Repeat("n", 4000)), nil)
+	srv := httptest.NewUnstartedServer(f)
+	var mu sync.Mutex
+	conns := 0
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		if s == http.StateNew {
+			mu.Lock()
+			conns++
+			mu.Unlock()
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	c, _ := testClient(Config{})
+	p := Peer{ID: "p", URL: srv.URL}
+	for i := 0; i < 4; i++ {
+		_, _ = c.Fetch(context.Background(), p, "", 10)
+	}
+	if n := len(f.requests()); n != 5 {
+		t.Fatalf("%d requests, want 5", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if conns != 1 {
+		t.Errorf("%d connections for 5 sequential requests, want 1", conns)
 	}
 }

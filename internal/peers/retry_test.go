@@ -67,6 +67,18 @@ func slow(d time.Duration) step {
 	}
 }
 
+// stall sends the start of a body, then nothing until the client gives up.
+func stall(w http.ResponseWriter, r *http.Request) bool {
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, `{"memories":[`)
+	w.(http.Flusher).Flush()
+	select {
+	case <-time.After(5 * time.Second):
+	case <-r.Context().Done():
+	}
+	return true
+}
+
 func TestFetchRetries(t *testing.T) {
 	ms := time.Millisecond
 	tests := []struct {
@@ -86,6 +98,7 @@ func TestFetchRetries(t *testing.T) {
 		{"connection reset then ok", []step{reset}, Config{}, nil, 2, []time.Duration{200 * ms}},
 		{"body cut short then ok", []step{cutBody(`{"memories":[{"id":"a"`)}, Config{}, nil, 2, []time.Duration{200 * ms}},
 		{"attempt timeout then ok", []step{slow(2 * time.Second)}, Config{Timeout: 100 * ms}, nil, 2, []time.Duration{200 * ms}},
+		{"body stalls then ok", []step{stall}, Config{Timeout: 100 * ms}, nil, 2, []time.Duration{200 * ms}},
 		{"500 until attempts are spent", []step{status(500, "", ""), status(500, "", ""), status(500, "", "")},
 			Config{MaxAttempts: 3}, ErrUnavailable, 3, []time.Duration{200 * ms, 400 * ms}},
 		{"body always cut short", []step{cutBody(`{"memories":[`), cutBody(`{"memories":[`)},
