@@ -235,6 +235,7 @@ func TestOperatorActions(t *testing.T) {
 		{"list quarantine", f.checkListQuarantine},
 		{"replay after the cause is fixed", f.checkReplay},
 		{"reset keeps history and the next run pulls from the new value", f.checkReset},
+		{"replay clears a row the peer has fixed since", f.checkSuperseded},
 	}
 	for _, st := range steps {
 		if !t.Run(st.name, st.check) {
@@ -340,6 +341,20 @@ func (f *opsFixture) checkReplay(t *testing.T) {
 	}
 	if n := f.quarantined(t, "alpha"); n != 1 {
 		t.Errorf("%d rows left in quarantine, want bad-prio only", n)
+	}
+}
+
+// checkSuperseded has alpha fix its invalid row: the fixed version is pulled
+// as usual, and a replay clears the quarantined one, which can never win.
+func (f *opsFixture) checkSuperseded(t *testing.T) {
+	f.alpha.Put(peertest.Memory("bad-prio", "2026-06-20T00:00:00Z"))
+	if a := peerOf(t, f.run(t, eventFile(t, "run-peers.json")), "alpha"); a.Applied != 1 {
+		t.Fatalf("the fixed row was not applied: %+v", a)
+	}
+	var got replayAnswer
+	f.must(t, eventFile(t, "replay-quarantine.json"), &got)
+	if len(got.Replay) != 1 || got.Replay[0].Superseded != 1 || f.quarantined(t, "alpha") != 0 {
+		t.Errorf("replay = %+v, %d left; want bad-prio superseded and cleared", got.Replay, f.quarantined(t, "alpha"))
 	}
 }
 

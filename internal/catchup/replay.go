@@ -4,10 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/stamp"
 )
+
+// superseded is a replay outcome: still invalid, but beaten by the table's version.
+const superseded = failed + 1
 
 // Quarantine lists and clears quarantined rows (ddbstore.Store).
 type Quarantine interface {
@@ -21,6 +26,7 @@ type ReplayReport struct {
 	Listed       int          `json:"listed"`
 	Applied      int          `json:"applied"`       // written, and cleared from quarantine
 	Stale        int          `json:"stale"`         // the table had it or newer: cleared
+	Superseded   int          `json:"superseded"`    // still invalid, but the table holds a version that wins: cleared
 	StillInvalid int          `json:"still_invalid"` // kept, with the reason in Failures
 	Failed       int          `json:"failed"`        // kept: a write or delete failed
 	Failures     []RowFailure `json:"failures,omitempty"`
@@ -30,8 +36,10 @@ type ReplayReport struct {
 // Replay re-validates each quarantined row of a peer (by the v0.6 rules: the
 // generation it came from is not recorded) and writes the valid ones with the
 // usual newer-wins rule, clearing each from quarantine once it is done. A row
-// whose stored copy was truncated cannot be replayed and stays. A dry run
-// only validates and reads.
+// still invalid whose memory the table already holds in a version that wins
+// over it (the peer has since fixed it) can never matter again, and is
+// cleared as superseded. A row whose stored copy was truncated cannot be
+// replayed and stays. A dry run only validates and reads.
 func (r *Runner) Replay(ctx context.Context, q Quarantine, peer string, dryRun bool) ReplayReport {
 	rep := ReplayReport{Peer: peer}
 	rows, err := q.ListQuarantine(ctx, peer)
@@ -53,6 +61,8 @@ func (r *Runner) Replay(ctx context.Context, q Quarantine, peer string, dryRun b
 			rep.Applied++
 		case out == stale:
 			rep.Stale++
+		case out == superseded:
+			rep.Superseded++
 		}
 	}
 	return rep
@@ -65,10 +75,12 @@ func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr ddbstore.Quaran
 	}
 	row := peers.DecodeRow(qr.Raw, false)
 	if row.Invalid != nil {
+		if r.superseded(ctx, row) {
+			return unquarantine(ctx, q, qr, superseded, dryRun)
+		}
 		return quarantined, row.Invalid
 	}
 	m := ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: qr.Peer}
-	var out outcome
 	if dryRun {
 		newer, err := r.store.WouldApply(ctx, m)
 		if err != nil {
@@ -81,16 +93,35 @@ func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr ddbstore.Quaran
 	}
 	switch err := r.store.PutMemory(ctx, m); {
 	case err == nil:
-		out = applied
+		return unquarantine(ctx, q, qr, applied, false)
 	case errors.Is(err, ddbstore.ErrStale):
-		out = stale
+		return unquarantine(ctx, q, qr, stale, false)
 	case errors.Is(err, ddbstore.ErrUnwritable):
 		return quarantined, err
 	default:
 		return failed, err
 	}
+}
+
+// superseded reports whether the table holds a version of an invalid row's
+// memory that newer-wins prefers to it. A row without a usable id or
+// updated_at never is.
+func (r *Runner) superseded(ctx context.Context, row peers.Row) bool {
+	at, err := stamp.Parse(row.UpdatedAt)
+	if err != nil || strings.TrimSpace(row.ID) == "" {
+		return false
+	}
+	wins, err := r.store.WouldApply(ctx, ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: at, Fields: row.Fields})
+	return err == nil && !wins
+}
+
+// unquarantine removes a done row from quarantine (not in a dry run) and returns out.
+func unquarantine(ctx context.Context, q Quarantine, qr ddbstore.Quarantined, out outcome, dryRun bool) (outcome, error) {
+	if dryRun {
+		return out, nil
+	}
 	if err := q.DeleteQuarantine(ctx, qr.Peer, qr.Key); err != nil {
-		return failed, fmt.Errorf("written, but not cleared from quarantine: %w", err)
+		return failed, fmt.Errorf("done, but not cleared from quarantine: %w", err)
 	}
 	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -207,5 +208,37 @@ func TestReplayOnlyThatPeer(t *testing.T) {
 	}
 	if diff := cmp.Diff([]string{"k9"}, q.keys("b")); diff != "" || st.items["z"].ID != "" {
 		t.Errorf("peer b's quarantine changed (-want +got):\n%s", diff)
+	}
+}
+
+// A row still invalid whose memory the table holds in a version that wins
+// (the peer fixed it since) is cleared as superseded; one the table does not
+// hold, or holds older, stays.
+func TestReplayClearsSupersededRows(t *testing.T) {
+	bad := map[string]any{"priority": 11}
+	q := newMemQuarantine(
+		quarantineEntry(t, "k1", "fixed-on-peer", ts(1, 0), bad),
+		quarantineEntry(t, "k2", "older-in-table", ts(5, 0), bad),
+		quarantineEntry(t, "k3", "absent", ts(1, 0), bad),
+		quarantineEntry(t, "k4", "", ts(1, 0), bad),
+		quarantineEntry(t, "k5", "no-stamp", "yesterday", nil),
+	)
+	st := newMemStore()
+	st.items["fixed-on-peer"] = ddbstore.Memory{ID: "fixed-on-peer", UpdatedAt: ts(2, 0), Instant: testNow}
+	st.items["older-in-table"] = ddbstore.Memory{ID: "older-in-table", UpdatedAt: ts(1, 0), Instant: testNow.Add(-24 * 365 * time.Hour)}
+
+	dry := newRunner(nil, st, 10).Replay(context.Background(), q, "a", true)
+	if dry.Superseded != 1 || dry.StillInvalid != 4 || len(q.keys("a")) != 5 {
+		t.Errorf("dry replay = %+v, left %v; want 1 superseded, nothing cleared", dry, q.keys("a"))
+	}
+	rep := newRunner(nil, st, 10).Replay(context.Background(), q, "a", false)
+	if rep.Superseded != 1 || rep.StillInvalid != 4 || rep.Applied != 0 {
+		t.Errorf("replay = %+v, want 1 superseded, 4 still invalid", rep)
+	}
+	if diff := cmp.Diff([]string{"k2", "k3", "k4", "k5"}, q.keys("a")); diff != "" {
+		t.Errorf("left in quarantine (-want +got):\n%s", diff)
+	}
+	if st.puts != 0 {
+		t.Errorf("replay wrote %d invalid rows", st.puts)
 	}
 }
