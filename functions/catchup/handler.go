@@ -63,7 +63,8 @@ func (a *app) run(ctx context.Context, log *slog.Logger, ev event) (*catchup.Rep
 	return &rep, nil
 }
 
-// selectPeers returns the configured peers, or the named subset of them.
+// selectPeers returns the configured peers, or the named subset of them
+// (each once: a peer drained twice at once would race itself).
 func (a *app) selectPeers(ctx context.Context, log *slog.Logger, names []string) ([]peers.Peer, error) {
 	all, err := a.allPeers(ctx, log)
 	if err != nil {
@@ -73,7 +74,7 @@ func (a *app) selectPeers(ctx context.Context, log *slog.Logger, names []string)
 		return all, nil
 	}
 	var out []peers.Peer
-	for _, n := range names {
+	for _, n := range unique(names) {
 		i := slices.IndexFunc(all, func(p peers.Peer) bool { return p.ID == n })
 		if i < 0 {
 			return nil, fmt.Errorf("event: peers: %q is not a configured peer", n)
@@ -81,6 +82,17 @@ func (a *app) selectPeers(ctx context.Context, log *slog.Logger, names []string)
 		out = append(out, all[i])
 	}
 	return out, nil
+}
+
+// unique returns names without repeats, in first-seen order.
+func unique(names []string) []string {
+	var out []string
+	for _, n := range names {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	return out
 }
 
 // rotation is the index the run starts at (Pass.Rotate): a hash of the

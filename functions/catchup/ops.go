@@ -72,7 +72,7 @@ func (a *app) namedIDs(ctx context.Context, ev event) ([]string, error) {
 			return nil, fmt.Errorf("event: peers: %q is neither in PEERS nor in the registry", id)
 		}
 	}
-	return ev.Peers, nil
+	return unique(ev.Peers), nil
 }
 
 // backfillRange validates a backfill's bounds: each empty or a timestamp.

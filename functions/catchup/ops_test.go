@@ -445,6 +445,9 @@ func TestOperatorMistakes(t *testing.T) {
 	if got := f.mark(t, "alpha"); got != before {
 		t.Errorf("a refused payload moved alpha's watermark to %+v", got)
 	}
+	if rep := f.run(t, []byte(`{"peers":["alpha","alpha"]}`)); len(rep.Peers) != 1 {
+		t.Errorf("a peer named twice was pulled %d times at once", len(rep.Peers))
+	}
 	hist, err := f.app.store.WatermarkHistory(context.Background(), "alpha")
 	if err != nil || len(hist) != 0 {
 		t.Errorf("history after refused resets: %+v, %v", hist, err)
