@@ -194,7 +194,7 @@ func TestRotationStarvesNoPeer(t *testing.T) {
 	a.metrics = &bytes.Buffer{}
 	firsts := map[string]int{}
 	for run := 0; run < 20 && len(firsts) < 5; run++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
 		_, _ = a.handle(ctx, eventFile(t, "scheduled.json"))
 		cancel()
 		if first := fp.take(); first != "" {
