@@ -31,17 +31,22 @@ func BreakerBackoff(failures int) time.Duration {
 	return min(d, 6*time.Hour)
 }
 
-// breakerOpen reports whether the peer's breaker says to skip it now, filling
-// the report when it does. A breaker that cannot be read does not skip. A
-// skipped peer still reports its stored watermark (one read), so that its
-// lag keeps growing in the metrics while it is skipped instead of vanishing.
-func (r *Runner) breakerOpen(ctx context.Context, p peers.Peer, pass Pass, rep *PeerReport) bool {
-	if r.opt.Breakers == nil || pass.IgnoreBreaker || pass.DryRun || pass.Range != nil {
-		return false
+// checkBreaker reads the peer's circuit breaker. open says to skip the peer
+// now, and then the report is filled: a skipped peer still reports its stored
+// watermark (one read), so that its lag keeps growing in the metrics instead
+// of vanishing. failures is the stored count, -1 when it could not be read
+// (which never skips). An operator naming the peer (IgnoreBreaker) pulls it
+// anyway.
+func (r *Runner) checkBreaker(ctx context.Context, p peers.Peer, pass Pass, rep *PeerReport) (open bool, failures int) {
+	if r.opt.Breakers == nil || pass.DryRun || pass.Range != nil {
+		return false, 0
 	}
 	b, err := r.opt.Breakers.Breaker(ctx, p.ID)
-	if err != nil || !r.opt.Now().Before(b.RetryAt) {
-		return false
+	if err != nil {
+		return false, -1
+	}
+	if pass.IgnoreBreaker || !r.opt.Now().Before(b.RetryAt) {
+		return false, b.Failures
 	}
 	rep.Status = StatusSkipped
 	rep.ConsecutiveFailures = b.Failures
@@ -50,12 +55,14 @@ func (r *Runner) breakerOpen(ctx context.Context, p peers.Peer, pass Pass, rep *
 	}
 	rep.Error = fmt.Sprintf("circuit open after %d failures until %s (last: %s)",
 		b.Failures, b.RetryAt.UTC().Format(time.RFC3339), b.LastError)
-	return true
+	return true, b.Failures
 }
 
 // recordBreaker counts a peer-level failure (unreachable, rejected, bad
-// response) or clears the count after a run that reached the peer.
-func (r *Runner) recordBreaker(ctx context.Context, pass Pass, rep *PeerReport) {
+// response), or clears the count after a run that reached the peer when
+// there was a count to clear (failures != 0), so a healthy peer costs no
+// write per run.
+func (r *Runner) recordBreaker(ctx context.Context, pass Pass, rep *PeerReport, failures int) {
 	if r.opt.Breakers == nil || pass.DryRun || pass.Range != nil || rep.Status == StatusSkipped {
 		return
 	}
@@ -66,6 +73,8 @@ func (r *Runner) recordBreaker(ctx context.Context, pass Pass, rep *PeerReport) 
 		}
 	case ClassState:
 	default:
-		_ = r.opt.Breakers.RecordSuccess(ctx, rep.Peer)
+		if failures != 0 {
+			_ = r.opt.Breakers.RecordSuccess(ctx, rep.Peer)
+		}
 	}
 }

@@ -304,3 +304,49 @@ func TestSkippedPeerReportsWatermark(t *testing.T) {
 			rep.Watermark, rep.PrevWatermark, rep.ConsecutiveFailures, ts(1, 0))
 	}
 }
+
+// countingBreakers counts RecordSuccess calls.
+type countingBreakers struct {
+	*memBreakers
+	successes int
+}
+
+func (b *countingBreakers) RecordSuccess(ctx context.Context, peer string) error {
+	b.mu.Lock()
+	b.successes++
+	b.mu.Unlock()
+	return b.memBreakers.RecordSuccess(ctx, peer)
+}
+
+func TestHealthyPeerCostsNoBreakerWrite(t *testing.T) {
+	g := newBreakerRig(31)
+	cb := &countingBreakers{memBreakers: g.brk}
+	g.run = New(multi{"a": g.peer}, g.store, Options{PageLimit: 10, Now: g.clock.Now, Breakers: cb})
+	if rep, _ := g.pass(t, Pass{}); rep.Status != StatusCaughtUp {
+		t.Fatalf("report = %+v", rep)
+	}
+	if cb.successes != 0 {
+		t.Errorf("a peer with no failures recorded %d successes, want 0 writes", cb.successes)
+	}
+	g.setFail(errDown)
+	g.pass(t, Pass{})
+	g.setFail(nil)
+	g.pass(t, Pass{})
+	if cb.successes != 1 || g.brk.get("a").Failures != 0 {
+		t.Errorf("after a failure then a success: %d successes, breaker %+v; want 1 and cleared", cb.successes, g.brk.get("a"))
+	}
+}
+
+func TestPeerNotReachedBeforeDeadlineIsNotAFailure(t *testing.T) {
+	g := newBreakerRig(32)
+	ctx, cancel := context.WithTimeout(context.Background(), g.run.opt.Margin/2) // budget already spent
+	defer cancel()
+	g.store.marks["a"] = ddbstore.Mark{Value: ts(1, 0)}
+	rep := g.run.Run(ctx, Pass{Peers: peerList("a")}).Peers[0]
+	if rep.Status != StatusMore || rep.Watermark != ts(1, 0) || rep.ErrorClass != "" {
+		t.Errorf("report = %+v, want more with its watermark and no error class", rep)
+	}
+	if g.brk.failures != 0 {
+		t.Errorf("breaker counted %d failures for a peer never reached", g.brk.failures)
+	}
+}

@@ -49,10 +49,21 @@ func (r *Runner) drain(ctx, budget context.Context, p peers.Peer, pass Pass) (re
 	start := r.opt.Now()
 	rep.Peer = p.ID
 	defer func() { rep.DurationMs = r.opt.Now().Sub(start).Milliseconds() }()
-	if r.breakerOpen(ctx, p, pass, &rep) {
+	open, failures := r.checkBreaker(ctx, p, pass, &rep)
+	if open {
 		return rep
 	}
-	defer r.recordBreaker(ctx, pass, &rep)
+	if budget.Err() != nil {
+		// The run's time was spent before this peer's turn: not the peer's
+		// fault, so neither a failure nor a breaker count.
+		rep.Status, rep.Backlog = StatusMore, true
+		rep.Error = "not reached: the run's time budget was spent before this peer's turn"
+		if m, err := r.store.Watermark(ctx, p.ID); err == nil {
+			rep.Watermark, rep.PrevWatermark = m.Value, m.Value
+		}
+		return rep
+	}
+	defer r.recordBreaker(ctx, pass, &rep, failures)
 	pr, err := r.begin(ctx, p, pass, &rep)
 	if err != nil {
 		rep.fail(ClassState, fmt.Errorf("read watermark: %w", err))
