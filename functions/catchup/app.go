@@ -37,14 +37,15 @@ type app struct {
 	now          func() time.Time
 }
 
-// newApp builds the AWS clients, the peer client and the runner.
-func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool) (*app, error) {
+// newApp builds the AWS clients, the peer client and the runner, all reading
+// time from now.
+func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, now func() time.Time) (*app, error) {
 	awsCfg, err := loadAWS(ctx, cfg.WriteConcurrency+cfg.PeerConcurrency)
 	if err != nil {
 		return nil, err
 	}
-	store := ddbstore.New(dynamodb.NewFromConfig(awsCfg), cfg.MemoriesTable, cfg.StateTable, time.Now)
-	keys := peers.NewSecretsCache(secretsmanager.NewFromConfig(awsCfg), cfg.SecretTTL, time.Now)
+	store := ddbstore.New(dynamodb.NewFromConfig(awsCfg), cfg.MemoriesTable, cfg.StateTable, now)
+	keys := peers.NewSecretsCache(secretsmanager.NewFromConfig(awsCfg), cfg.SecretTTL, now)
 	client := peers.NewClient(peers.Config{
 		LocalID: cfg.LocalID,
 		Timeout: cfg.RequestTimeout,
@@ -59,8 +60,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool) (*
 		Margin:           cfg.DeadlineMargin,
 		Budget:           cfg.LocalBudget,
 		Breakers:         store,
+		Now:              now,
 	})
-	a := &app{cfg: cfg, log: log, store: store, client: client, runner: runner, now: time.Now, functionName: "local"}
+	a := &app{cfg: cfg, log: log, store: store, client: client, runner: runner, now: now, functionName: "local"}
 	if inLambda {
 		a.metrics = os.Stdout
 		a.functionName = lambdacontext.FunctionName

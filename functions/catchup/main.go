@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 )
@@ -28,7 +29,7 @@ func main() {
 		os.Exit(2)
 	}
 	_, inLambda := os.LookupEnv("AWS_LAMBDA_RUNTIME_API")
-	a, err := newApp(ctx, cfg, log, inLambda)
+	a, err := newApp(ctx, cfg, log, inLambda, time.Now)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "catchup:", err)
 		os.Exit(2)

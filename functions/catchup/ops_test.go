@@ -14,7 +14,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aimemory/catchup/internal/catchup"
@@ -45,18 +44,11 @@ func (c *stepClock) Advance(d time.Duration) {
 // timestamps follow the test rather than the wall clock.
 func withClock(t *testing.T, a *app, now func() time.Time) {
 	t.Helper()
-	a.now = now
-	a.store = ddbstore.New(dynamodb.NewFromConfig(awsConfig(t)), a.cfg.MemoriesTable, a.cfg.StateTable, now)
-	a.runner = catchup.New(a.client, a.store, catchup.Options{
-		PageLimit:        a.cfg.PageLimit,
-		PeerConcurrency:  a.cfg.PeerConcurrency,
-		WriteConcurrency: a.cfg.WriteConcurrency,
-		Skew:             a.cfg.ClockSkew,
-		Margin:           a.cfg.DeadlineMargin,
-		Budget:           a.cfg.LocalBudget,
-		Now:              now,
-		Breakers:         a.store,
-	})
+	b, err := newApp(context.Background(), a.cfg, a.log, false, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	*a = *b
 }
 
 // opsEnv is a fresh pair of tables and the variables of a small mesh; extra

@@ -37,7 +37,7 @@ func newPassApp(t *testing.T, env map[string]string) (*app, *bytes.Buffer) {
 		t.Fatal(err)
 	}
 	logs := &bytes.Buffer{}
-	a, err := newApp(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), false)
+	a, err := newApp(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), false, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
