@@ -38,16 +38,23 @@ type Quarantined struct {
 }
 
 // Quarantine records an invalid row (idempotent per Key: recording it again
-// updates the reason and LastSeen and keeps FirstSeen). An empty Key becomes
-// the first 32 hex digits of the SHA-256 of Raw. Raw is stored as text
-// (invalid UTF-8 replaced by U+FFFD; RawSHA256 is of the original bytes) and
-// cut at 350 KB; RowID, UpdatedAt and Reason are cut to a few KB. Errors
-// are worth retrying.
+// updates only the reason and LastSeen, keeping FirstSeen and the row). An
+// empty Key becomes the first 32 hex digits of the SHA-256 of Raw. Raw is
+// stored as text (invalid UTF-8 replaced by U+FFFD; RawSHA256 is of the
+// original bytes) and cut at 350 KB; RowID, UpdatedAt and Reason are cut to
+// a few KB. Errors are worth retrying.
 func (s *Store) Quarantine(ctx context.Context, q Quarantined) error {
 	sum := sha256.Sum256(q.Raw)
 	rawHex := hex.EncodeToString(sum[:])
 	if q.Key == "" {
 		q.Key = rawHex[:32]
+	}
+	op := fmt.Sprintf("quarantine row %s of %s", clip(q.RowID, 128), q.Peer)
+	switch again, err := s.requarantine(ctx, q); {
+	case err != nil:
+		return opaque(op, err)
+	case again:
+		return nil
 	}
 	raw, truncated := cutUTF8(strings.ToValidUTF8(string(q.Raw), "\uFFFD"), maxRawBytes)
 	now := str(s.stamp())
@@ -71,9 +78,35 @@ func (s *Store) Quarantine(ctx context.Context, q Quarantined) error {
 		ExpressionAttributeValues: values,
 	})
 	if err != nil {
-		return opaque(fmt.Sprintf("quarantine row %s of %s", clip(q.RowID, 128), q.Peer), err)
+		return opaque(op, err)
 	}
 	return nil
+}
+
+// requarantine records a row seen again, changing only its reason and
+// last_seen, and reports false when the key is not in quarantine yet. The
+// row itself is not written again: rewriting up to 350 KB cost as many write
+// units on every pass that pulled the row again, and DynamoDB emulators
+// (moto) count the old and the new value together and refuse such an update
+// of a large item, which left the row not done and its peer blocked.
+func (s *Store) requarantine(ctx context.Context, q Quarantined) (bool, error) {
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                aws.String(s.state),
+		Key:                      stateKey(quarantinePrefix+q.Peer, rowPrefix+q.Key),
+		UpdateExpression:         aws.String("SET #reason = :reason, #last = :last"),
+		ConditionExpression:      aws.String("attribute_exists(#pk)"),
+		ExpressionAttributeNames: map[string]string{"#reason": "reason", "#last": "last_seen", "#pk": StatePartitionKey},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":reason": str(clip(q.Reason, maxTextBytes)), ":last": str(s.stamp()),
+		},
+	})
+	switch {
+	case err == nil:
+		return true, nil
+	case conditionFailed(err):
+		return false, nil
+	}
+	return false, err
 }
 
 // setExpression builds "SET #a0 = :a0, ..." for attrs, every name behind a
