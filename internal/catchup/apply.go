@@ -24,12 +24,36 @@ const (
 // in flight across the whole run, and says which rows are done. A row done on
 // the previous page, byte for byte (the tie group a full page re-reads), is
 // done without a second write and is not counted again.
+//
+// Write slots are taken in row order by this goroutine, one at a time, so
+// that peers share them evenly; a few workers per page do the writes. (A
+// goroutine per row grew a fresh stack through the SDK for every row: a
+// tenth of the CPU of a pass.)
 func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []bool {
 	done := make([]bool, len(page.Rows))
 	var mu sync.Mutex
-	var wg sync.WaitGroup
 	seen := make(map[string]string, len(page.Rows))
 	defer func() { pr.seen = seen }()
+	todo := make(chan int)
+	var wg sync.WaitGroup
+	for range min(len(page.Rows), cap(r.writes)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range todo {
+				row := &page.Rows[i]
+				out, err := r.one(ctx, pr, row)
+				<-r.writes
+				mu.Lock()
+				done[i] = out != failed
+				if done[i] {
+					seen[row.ID] = string(row.Raw)
+				}
+				pr.rep.count(out, row, err)
+				mu.Unlock()
+			}
+		}()
+	}
 	for i := range page.Rows {
 		row := &page.Rows[i]
 		if raw, ok := pr.seen[row.ID]; ok && raw == string(row.Raw) {
@@ -41,19 +65,9 @@ func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []boo
 		}
 		pr.rep.Fetched++
 		r.writes <- struct{}{}
-		wg.Add(1)
-		go func(row *peers.Row) {
-			defer func() { <-r.writes; wg.Done() }()
-			out, err := r.one(ctx, pr, row)
-			mu.Lock()
-			defer mu.Unlock()
-			done[i] = out != failed
-			if done[i] {
-				seen[row.ID] = string(row.Raw)
-			}
-			pr.rep.count(out, row, err)
-		}(row)
+		todo <- i // a worker is free: this page holds fewer slots than it has workers
 	}
+	close(todo)
 	wg.Wait()
 	return done
 }
