@@ -9,6 +9,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/stamp"
 )
 
 // dice draws faults for one seed. rate scales every probability; 0 turns
@@ -127,6 +128,9 @@ type faultySource struct {
 var nextSinceLies = []string{"9999-12-31T23:59:59Z", "2026-11-27T13:00:00Z", "yesterday", "2000-01-01T00:00:00Z"}
 
 func (s faultySource) Fetch(ctx context.Context, p peers.Peer, since string, limit int) (*peers.Page, error) {
+	if since != "" && !stamp.Valid(since) { // the peer parses since (protocol.md §2), faults or not
+		return nil, fmt.Errorf("400 Bad Request: invalid since %q: %w", since, peers.ErrRejected)
+	}
 	switch {
 	case s.d.roll("fetch_unavailable", 0.06):
 		return nil, fmt.Errorf("503 Service Unavailable: %w", peers.ErrUnavailable)

@@ -155,6 +155,25 @@ func TestPeerFaultsLoseNothing(t *testing.T) {
 				t.Errorf("future row written: %v; watermark %q must stay below it", ok, w.mark())
 			}
 		}},
+		{"a row whose updated_at the peer cannot parse", nil, func(w *wire) {
+			backlog60(w)
+			w.srv.Put(peertest.Memory("bad-month", "2026-13-01T00:00:00Z"))
+			// A tie group after it: a full page ending in the group can
+			// advance the cursor only up to the bad row.
+			for i := range 15 {
+				w.srv.Put(peertest.Memory(fmt.Sprintf("future-%d", i), "2999-01-01T00:00:00.000Z"))
+			}
+		}, func(t *testing.T, w *wire, rep PeerReport, took time.Duration) {
+			caughtUpFirst(t, w, rep, took)
+			if _, ok := w.mem.items["future-14"]; !ok || rep.Invalid != 1 {
+				t.Errorf("future row written: %v, invalid %d; want the row past the bad one pulled", ok, rep.Invalid)
+			}
+			for _, r := range w.srv.Requests() {
+				if strings.Contains(r.Since, "-13-") {
+					t.Errorf("request %d sent since=%q, which the peer answers with 400", r.N, r.Since)
+				}
+			}
+		}},
 		{"next_since in year 9999", nil, func(w *wire) {
 			backlog60(w)
 			w.srv.SetFaultFunc(always(peertest.SetField("next_since", "9999-12-31T23:59:59Z")))

@@ -15,7 +15,8 @@ type wire struct {
 	srv    *peertest.Server
 	peer   peers.Peer
 	client *peers.Client
-	mem    *memStore
+	mem    *memStore // the store, unless useStore replaced it
+	truth  truth
 	audit  *auditStore
 	hide   func(peertest.Row) bool // the scope filter, nil = every row visible
 	strict bool                    // the peer sends scope_status: v0.7 id rules
@@ -39,8 +40,14 @@ func newWire(t *testing.T, hide func(peertest.Row) bool, opts ...peertest.Option
 	srv, ts := peertest.NewHTTPTest(t, opts...)
 	w := &wire{srv: srv, peer: peers.Peer{ID: "a", URL: ts.URL}, client: wireClient(500 * time.Millisecond),
 		mem: newMemStore(), hide: hide, strict: true, limit: 10}
-	w.audit = newAuditStore(w.mem, memTruth{w.mem}, w.served, func() time.Time { return testNow }, 5*time.Minute)
+	w.useStore(w.mem, memTruth{w.mem})
 	return w
+}
+
+// useStore puts st, judged by tr, under the audit in place of the map store.
+func (w *wire) useStore(st Store, tr truth) {
+	w.truth = tr
+	w.audit = newAuditStore(st, tr, w.served, func() time.Time { return testNow }, 5*time.Minute)
 }
 
 // served decodes what the peer serves to us now, as the client would.
@@ -91,7 +98,11 @@ func (w *wire) checkNothingLost(t *testing.T) {
 		t.Error(v)
 	}
 	for _, r := range w.served("") {
-		if ok, _ := (memTruth{w.mem}).done(context.Background(), w.peer.ID, r); !ok {
+		ok, err := w.truth.done(context.Background(), w.peer.ID, r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
 			t.Errorf("row %q at %q lost (invalid: %v)", r.ID, r.UpdatedAt, r.Invalid)
 		}
 	}
@@ -99,6 +110,9 @@ func (w *wire) checkNothingLost(t *testing.T) {
 
 // mark is the stored watermark.
 func (w *wire) mark() string {
-	m, _ := (memTruth{w.mem}).mark(context.Background(), w.peer.ID)
+	m, err := w.truth.mark(context.Background(), w.peer.ID)
+	if err != nil {
+		return "error: " + err.Error()
+	}
 	return m.Value
 }

@@ -1,0 +1,125 @@
+package catchup
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/faultproxy"
+	"github.com/aimemory/catchup/internal/peers"
+)
+
+// motoEndpoint is the DynamoDB endpoint of .ci/run's moto. Without one the
+// test is skipped on a laptop, and fails under CI=true.
+func motoEndpoint(t *testing.T) string {
+	t.Helper()
+	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	if endpoint == "" {
+		endpoint = os.Getenv("AWS_ENDPOINT_URL")
+	}
+	if endpoint == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("CI=true but neither AWS_ENDPOINT_URL_DYNAMODB nor AWS_ENDPOINT_URL is set: start moto")
+		}
+		t.Skip("no DynamoDB endpoint: set AWS_ENDPOINT_URL to a moto server")
+	}
+	return endpoint
+}
+
+// dynamoClient talks to endpoint with the SDK's standard retryer, as the
+// function does, but with attempts attempts and short backoffs, so that the
+// faults a proxy injects sometimes outlast the retries and reach the pass.
+func dynamoClient(endpoint string, attempts int) *dynamodb.Client {
+	region := os.Getenv("AWS_REGION")
+	if region == "" {
+		region = "us-east-1"
+	}
+	return dynamodb.New(dynamodb.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.MaxAttempts, o.MaxBackoff, o.RateLimiter = attempts, 20*time.Millisecond, ratelimit.None
+		}),
+	})
+}
+
+// motoRig is a fresh pair of tables on moto, reached directly and through a
+// fault proxy.
+type motoRig struct {
+	direct *ddbstore.Store // for setup and for judging, never faulted
+	faulty *ddbstore.Store // through proxy
+	proxy  *faultproxy.Proxy
+}
+
+// newMotoRig creates the tables (dropped when t ends) and a proxy faulting
+// rate of the requests, drawn by seed.
+func newMotoRig(t *testing.T, seed uint64, rate float64) *motoRig {
+	t.Helper()
+	endpoint := motoEndpoint(t)
+	var b [6]byte
+	rand.Read(b[:])
+	prefix := "catchup-" + hex.EncodeToString(b[:])
+	mem, state := prefix+"-memories", prefix+"-state"
+	client := dynamoClient(endpoint, 8)
+	direct := ddbstore.New(client, mem, state, time.Now)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := direct.CreateTables(ctx); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		for _, name := range []string{mem, state} {
+			client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		}
+	})
+	proxy, url := faultproxy.Start(t, faultproxy.Options{Target: endpoint, Seed: seed, Rate: rate})
+	return &motoRig{direct: direct, faulty: ddbstore.New(dynamoClient(url, 3), mem, state, time.Now), proxy: proxy}
+}
+
+// ddbTruth judges the tables by the store's own rules.
+type ddbTruth struct{ s *ddbstore.Store }
+
+func (t ddbTruth) done(ctx context.Context, peer string, r peers.Row) (bool, error) {
+	if r.Invalid == nil {
+		would, err := t.s.WouldApply(ctx, memoryOf(r, peer))
+		switch {
+		case err == nil && !would:
+			return true, nil
+		case err != nil && !errors.Is(err, ddbstore.ErrUnwritable):
+			return false, err
+		}
+	}
+	return t.quarantined(ctx, peer, r)
+}
+
+// quarantined reports whether peer's quarantine holds r, byte for byte.
+func (t ddbTruth) quarantined(ctx context.Context, peer string, r peers.Row) (bool, error) {
+	qs, err := t.s.ListQuarantine(ctx, peer)
+	if err != nil {
+		return false, err
+	}
+	sum := sha256.Sum256(r.Raw)
+	for _, q := range qs {
+		if q.RawSHA256 == hex.EncodeToString(sum[:]) {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+func (t ddbTruth) mark(ctx context.Context, peer string) (ddbstore.Mark, error) {
+	return t.s.Watermark(ctx, peer)
+}
