@@ -59,8 +59,10 @@ func dynamoClient(endpoint string, attempts int) *dynamodb.Client {
 // motoRig is a fresh pair of tables on moto, reached directly and through a
 // fault proxy.
 type motoRig struct {
-	direct *ddbstore.Store // for setup and for judging, never faulted
-	faulty *ddbstore.Store // through proxy
+	client *dynamodb.Client // straight to moto
+	state  string           // the state table's name
+	direct *ddbstore.Store  // for setup and for judging, never faulted
+	faulty *ddbstore.Store  // through proxy
 	proxy  *faultproxy.Proxy
 }
 
@@ -86,7 +88,7 @@ func newMotoRig(t *testing.T, seed uint64, rate float64) *motoRig {
 		}
 	})
 	proxy, url := faultproxy.Start(t, faultproxy.Options{Target: endpoint, Seed: seed, Rate: rate})
-	return &motoRig{direct: direct, faulty: ddbstore.New(dynamoClient(url, 3), mem, state, time.Now), proxy: proxy}
+	return &motoRig{client: client, state: state, direct: direct, faulty: ddbstore.New(dynamoClient(url, 3), mem, state, time.Now), proxy: proxy}
 }
 
 // ddbTruth judges the tables by the store's own rules.
