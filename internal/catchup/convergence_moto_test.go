@@ -117,7 +117,7 @@ func (wm *wireMesh) faults(d *dice) peertest.FaultFunc {
 }
 
 func TestConvergenceOnDynamoDB(t *testing.T) {
-	seeds := 8
+	seeds := 10
 	if v := os.Getenv("CATCHUP_MOTO_SEEDS"); v != "" {
 		seeds, _ = strconv.Atoi(v)
 	}

@@ -92,7 +92,7 @@ func seedCount(t *testing.T, n int) int {
 }
 
 func TestConvergenceUnderFaults(t *testing.T) {
-	seeds := seedCount(t, 2000)
+	seeds := seedCount(t, 4000)
 	results := make(chan seedResult)
 	var wg sync.WaitGroup
 	next := make(chan uint64)

@@ -23,8 +23,9 @@ func TestDynamoDBFaultsLoseNothing(t *testing.T) {
 	w := newWire(t, nil)
 	w.srv.Load(peertest.Sample(150, 7, 4))
 	w.useStore(rig.faulty, ddbTruth{rig.direct})
-	passes := 0
-	for ; passes < 6; passes++ {
+	passes := 0 // run under faults, until one catches up
+	for passes < 6 {
+		passes++
 		if rep := w.run(context.Background(), nil); rep.Status == StatusCaughtUp {
 			break
 		}
@@ -32,7 +33,7 @@ func TestDynamoDBFaultsLoseNothing(t *testing.T) {
 	rig.proxy.SetRate(0)
 	w.converge(t)
 	counts := rig.proxy.Counts()
-	t.Logf("moto behind the proxy: %d requests, %d faulted %v; %d faulted passes", rig.proxy.Requests(), rig.proxy.Injected(), counts, passes)
+	t.Logf("moto behind the proxy: %d requests, %d faulted %v; %d passes under faults", rig.proxy.Requests(), rig.proxy.Injected(), counts, passes)
 	for _, f := range faultproxy.AllFaults {
 		if counts[f] == 0 {
 			t.Errorf("no %v injected: the test did not exercise it", f)
