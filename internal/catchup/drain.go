@@ -7,7 +7,6 @@ import (
 
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
-	"github.com/aimemory/catchup/internal/stamp"
 	"github.com/aimemory/catchup/internal/watermark"
 )
 
@@ -215,21 +214,10 @@ func cancelled(f *fetched) *fetched {
 
 // reduce maps a page to what the watermark rules need; done nil means every
 // row is assumed done (the guess that drives prefetching).
-//
-// A done row whose updated_at does not parse (quarantined) is left out, like
-// a row filtered by scope: it still counts as examined, but can never become
-// the cursor. The peer parses `since` and answers 400 to such a value, so a
-// cursor taken from it failed the peer on every run, tripped its breaker, and
-// never reached the rows that sort after it. A row that is not done stays in,
-// to hold the watermark below it.
 func reduce(p *peers.Page, done []bool) watermark.Page {
-	rows := make([]watermark.Row, 0, len(p.Rows))
+	rows := make([]watermark.Row, len(p.Rows))
 	for i, row := range p.Rows {
-		d := done == nil || done[i]
-		if d && !stamp.Valid(row.UpdatedAt) {
-			continue
-		}
-		rows = append(rows, watermark.Row{UpdatedAt: row.UpdatedAt, Done: d})
+		rows[i] = watermark.Row{UpdatedAt: row.UpdatedAt, Done: done == nil || done[i]}
 	}
 	return watermark.Page{Rows: rows, Examined: p.Examined(), Limit: p.Limit, NextSince: p.NextSince}
 }

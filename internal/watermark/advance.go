@@ -15,7 +15,7 @@ import (
 // The rows are ordered byte-wise by UpdatedAt, stable, on a copy (p.Rows is
 // not modified). A value is a candidate to move to when it is:
 //
-//   - the UpdatedAt of a done row before the first not-done row, strictly
+//   - the UpdatedAt, if it parses, of a done row before the first not-done row, strictly
 //     below that row's UpdatedAt (rule 3: a failure blocks its whole tie
 //     group and all after it);
 //   - on a full page, also strictly below the page's largest UpdatedAt
@@ -101,7 +101,10 @@ func isFull(p Page) bool {
 // clean reports that every row of the page is done.
 func (v view) clean() bool { return v.k == len(v.rows) }
 
-// candidates are the UpdatedAt values of rules 3 and 4, ascending.
+// candidates are the UpdatedAt values of rules 3 and 4, ascending. A value
+// that does not parse is never one: the peer parses `since` and answers 400
+// to it, so even the cursor must not take it (the row is quarantined, done,
+// and passed by the next value that parses).
 func (v view) candidates() []string {
 	done := v.rows[:v.k]
 	end := len(done)
@@ -110,9 +113,11 @@ func (v view) candidates() []string {
 			return strings.Compare(r.UpdatedAt, b)
 		})
 	}
-	out := make([]string, end)
-	for i, r := range done[:end] {
-		out[i] = r.UpdatedAt
+	out := make([]string, 0, end)
+	for _, r := range done[:end] {
+		if stamp.Valid(r.UpdatedAt) {
+			out = append(out, r.UpdatedAt)
+		}
 	}
 	return out
 }

@@ -61,6 +61,9 @@ func checkMove(t *testing.T, what, v string, p Page, horizon time.Time) {
 	if !fromNext && !fromRow {
 		t.Errorf("%s moved to %q, neither a done row nor a usable next_since", what, v)
 	}
+	if _, err := stamp.Parse(v); err != nil {
+		t.Errorf("%s moved to %q, which the peer would refuse as since: %v", what, v, err)
+	}
 	for _, r := range p.Rows {
 		if !r.Done && v >= r.UpdatedAt {
 			t.Errorf("%s %q reached the row not done %q", what, v, r.UpdatedAt)

@@ -35,12 +35,12 @@ type Page struct {
 // stamp.Parse accepts and that was no later than now + skew. Cursor is the
 // `since` of the next request in this run. Cursor runs ahead of Watermark when
 // the newest row passed cannot be a watermark: a row dated beyond now + skew,
-// anything byte-wise after such a row, or a quarantined row whose updated_at
-// does not parse. Those rows are written (the run goes on past them) but the
-// stored watermark stays below them. Held records that the Cursor passed a
-// row dated beyond now + skew: Advance then does not move Watermark for the
-// rest of the run (rule 6). A row that does not parse holds nothing: the
-// Watermark moves on past it with the next page's rows.
+// or anything byte-wise after such a row. Those rows are written (the run
+// goes on past them) but the stored watermark stays below them: Held records
+// that the Cursor passed such a row, and Advance then does not move
+// Watermark for the rest of the run (rule 6). Neither ever takes an
+// updated_at that does not parse (the peer would answer 400 to it); such a
+// row, quarantined, is passed by the next value that parses.
 type State struct {
 	Watermark string
 	Cursor    string
