@@ -183,7 +183,10 @@ func fakePass(m *mesh, d *dice, audit *auditStore, n int, faulty bool) int {
 }
 
 // fakeRun is one invocation: a fresh Runner (a new process), maybe killed
-// after a few writes, maybe with a deadline that ends it mid-page.
+// after a few writes, maybe with a deadline that ends it mid-page. Seeds fix
+// the mesh and the fault draws; the deadlines run on the wall clock and the
+// draws interleave as goroutines are scheduled, so a failing seed may take a
+// few runs of CATCHUP_SEEDS to show again (the failure message names it).
 func fakeRun(m *mesh, d *dice, audit *auditStore, n int, faulty bool) Report {
 	const margin = 2 * time.Millisecond
 	ctx, cancel := context.WithCancel(context.Background())
