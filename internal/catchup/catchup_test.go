@@ -246,3 +246,40 @@ func TestRotationStartsElsewhere(t *testing.T) {
 		t.Errorf("rotated negative (-want +got):\n%s", diff)
 	}
 }
+
+// deadlineStore takes a while per write and honors the context, as the SDK does.
+type deadlineStore struct {
+	*memStore
+	delay time.Duration
+}
+
+func (s deadlineStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	return s.memStore.PutMemory(ctx, m)
+}
+
+func TestInvocationDeadlineCuttingWritesIsNotAPeerFailure(t *testing.T) {
+	f := newFakePeer(12)
+	backlog(f, "m", 200, 1)
+	st := newMemStore()
+	r := New(multi{"a": f}, deadlineStore{st, 5 * time.Millisecond},
+		Options{PageLimit: 100, WriteConcurrency: 1, Margin: time.Millisecond, Now: time.Now})
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Millisecond)
+	defer cancel()
+	p := r.Run(ctx, Pass{Peers: peerList("a")}).Peers[0]
+	if p.Status != StatusMore || p.ErrorClass != "" || p.Failed == 0 {
+		t.Fatalf("report = %+v, want more (writes cut by the deadline), not a failure", p)
+	}
+	if wm := st.marks["a"].Value; wm >= f.rows[p.Failures[0].ID].UpdatedAt {
+		t.Errorf("watermark %q passed the cut row %s", wm, p.Failures[0].ID)
+	}
+	p = newRunner(multi{"a": f}, st, 100).Run(context.Background(), Pass{Peers: peerList("a")}).Peers[0]
+	if p.Status != StatusCaughtUp {
+		t.Fatalf("next run = %+v", p)
+	}
+	assertLanded(t, f, st)
+}

@@ -118,7 +118,16 @@ func (r *Runner) step(ctx, pctx context.Context, pr *peerRun, f *fetched) *fetch
 	}
 	done := r.apply(ctx, pr, page)
 	dec := watermark.Advance(pr.st, reduce(page, done), now, skew)
-	if err := r.commit(ctx, pr, dec); err != nil {
+	err := r.commit(ctx, pr, dec)
+	if ctx.Err() != nil {
+		// The invocation's own deadline, not the peer, cut writes or the
+		// watermark short: nothing is lost, the next run goes on from the
+		// stored watermark.
+		rep.Status, rep.Backlog, rep.ErrorClass = StatusMore, true, ""
+		rep.Error = "the invocation's deadline cut this page short; the next run resumes it"
+		return cancelled(ahead)
+	}
+	if err != nil {
 		return cancelled(ahead)
 	}
 	return r.follow(pctx, pr, dec, page, ahead)
