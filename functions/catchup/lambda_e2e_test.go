@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
+	"github.com/aimemory/catchup/internal/awstest"
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peertest"
@@ -33,16 +34,11 @@ import (
 // Without an endpoint the test is skipped on a laptop and fails under CI=true.
 func awsConfig(t *testing.T) aws.Config {
 	t.Helper()
-	if os.Getenv("AWS_ENDPOINT_URL") == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but AWS_ENDPOINT_URL is not set: start moto (bash .ci/run does)")
-		}
-		t.Skip("no AWS_ENDPOINT_URL: run under bash .ci/run, or point it at a moto server")
-	}
+	awstest.Endpoint(t)
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Fatal("make is needed: the test builds bootstrap with the Makefile target sam build runs")
 	}
-	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(envOr("AWS_REGION", "us-east-1")))
+	cfg, err := awsconfig.LoadDefaultConfig(context.Background(), awsconfig.WithRegion(awstest.Region()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,13 +168,6 @@ func eventFile(t *testing.T, name string) []byte {
 }
 
 func jsonObject(b []byte, v any) bool { return json.Unmarshal(b, v) == nil }
-
-func envOr(k, def string) string {
-	if v := os.Getenv(k); v != "" {
-		return v
-	}
-	return def
-}
 
 // TestLambdaEndToEnd invokes every file of events/, one at a time and in an
 // order that makes each meaningful, and checks each answer and what landed.

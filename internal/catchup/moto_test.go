@@ -6,54 +6,25 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/aimemory/catchup/internal/awstest"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/faultproxy"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
-// motoEndpoint is the DynamoDB endpoint of .ci/run's moto. Without one the
-// test is skipped on a laptop, and fails under CI=true.
-func motoEndpoint(t *testing.T) string {
-	t.Helper()
-	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
-	if endpoint == "" {
-		endpoint = os.Getenv("AWS_ENDPOINT_URL")
-	}
-	if endpoint == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but neither AWS_ENDPOINT_URL_DYNAMODB nor AWS_ENDPOINT_URL is set: start moto")
-		}
-		t.Skip("no DynamoDB endpoint: set AWS_ENDPOINT_URL to a moto server")
-	}
-	return endpoint
-}
+// motoEndpoint is the DynamoDB endpoint of .ci/run's moto.
+func motoEndpoint(t *testing.T) string { return awstest.Endpoint(t) }
 
 // dynamoClient talks to endpoint with the SDK's standard retryer, as the
-// function does, but with attempts attempts and short backoffs, so that the
-// faults a proxy injects sometimes outlast the retries and reach the pass.
+// function does, but with attempts attempts and short backoffs.
 func dynamoClient(endpoint string, attempts int) *dynamodb.Client {
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = "us-east-1"
-	}
-	return dynamodb.New(dynamodb.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(endpoint),
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
-			o.MaxAttempts, o.MaxBackoff, o.RateLimiter = attempts, 20*time.Millisecond, ratelimit.None
-		}),
-	})
+	return awstest.DynamoDB(endpoint, attempts)
 }
 
 // motoRig is a fresh pair of tables on moto, reached directly and through a

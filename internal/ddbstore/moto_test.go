@@ -4,41 +4,20 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"os"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/aimemory/catchup/internal/awstest"
 )
 
-// testClient returns a DynamoDB client for the endpoint in
-// AWS_ENDPOINT_URL_DYNAMODB or AWS_ENDPOINT_URL (moto in .ci/run). Without
-// one the test is skipped on a laptop, and fails under CI=true.
+// testClient returns a DynamoDB client for .ci/run's moto (see awstest).
 func testClient(t *testing.T) *dynamodb.Client {
 	t.Helper()
-	endpoint := os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
-	if endpoint == "" {
-		endpoint = os.Getenv("AWS_ENDPOINT_URL")
-	}
-	if endpoint == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("CI=true but neither AWS_ENDPOINT_URL_DYNAMODB nor AWS_ENDPOINT_URL is set: start moto")
-		}
-		t.Skip("no DynamoDB endpoint: set AWS_ENDPOINT_URL to a moto server")
-	}
-	region := os.Getenv("AWS_REGION")
-	if region == "" {
-		region = "us-east-1"
-	}
-	return dynamodb.New(dynamodb.Options{
-		Region:       region,
-		BaseEndpoint: aws.String(endpoint),
-		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
-			return aws.Credentials{AccessKeyID: "test", SecretAccessKey: "test"}, nil
-		}),
-	})
+	return awstest.DynamoDB(awstest.Endpoint(t), 0)
 }
 
 // clock is a settable time source.
