@@ -66,7 +66,7 @@ echo "memories in $MEMORIES_TABLE: $(ddb scan --table-name "$MEMORIES_TABLE" --s
 echo "a few of them:"
 ddb scan --table-name "$MEMORIES_TABLE" --limit 3 \
   --projection-expression 'id, title, updated_at, #p' --expression-attribute-names '{"#p":"_cu_peer"}' \
-  --query 'Items[].[id.S, updated_at.S, #p.S, title.S]' --output text 2>/dev/null | head -3 || true
+  --query 'Items[].[id.S, updated_at.S, _cu_peer.S, title.S]' --output text | head -3
 echo "watermarks and quarantine in $STATE_TABLE:"
 ddb scan --table-name "$STATE_TABLE" --query 'Items[].[pk.S, sk.S, value.S || reason.S]' --output text
 
