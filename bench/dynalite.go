@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -34,6 +35,7 @@ func StartDynalite(ctx context.Context, bin string, log *os.File) (*Dynalite, er
 	if log != nil {
 		cmd.Stdout, cmd.Stderr = log, log
 	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // never outlive the harness
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start dynalite %s: %w", bin, err)
 	}

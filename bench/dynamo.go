@@ -12,6 +12,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/smithy-go/middleware"
 )
 
 // DynamoClient returns a DynamoDB client for endpoint configured as
@@ -25,14 +26,10 @@ func DynamoClient(ctx context.Context, endpoint string, conns int, latency time.
 		t.MaxIdleConns = conns * 2
 		t.MaxIdleConnsPerHost = conns
 	})
-	var hc aws.HTTPClient = bc
-	if latency > 0 {
-		hc = &http.Client{Transport: delayed{next: bc.GetTransport(), d: latency}}
-	}
 	cfg, err := awsconfig.LoadDefaultConfig(ctx,
 		awsconfig.WithRegion("us-east-1"),
 		awsconfig.WithCredentialsProvider(staticCreds),
-		awsconfig.WithHTTPClient(hc),
+		awsconfig.WithHTTPClient(bc),
 		awsconfig.WithRetryer(func() aws.Retryer {
 			return retry.NewStandard(func(o *retry.StandardOptions) {
 				o.MaxAttempts = 8
@@ -43,24 +40,31 @@ func DynamoClient(ctx context.Context, endpoint string, conns int, latency time.
 	if err != nil {
 		return nil, fmt.Errorf("aws config: %w", err)
 	}
-	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = aws.String(endpoint) }), nil
+	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
+		o.BaseEndpoint = aws.String(endpoint)
+		if latency > 0 {
+			o.APIOptions = append(o.APIOptions, addLatency(latency))
+		}
+	}), nil
 }
 
-// delayed adds a fixed latency to every request.
-type delayed struct {
-	next http.RoundTripper
-	d    time.Duration
-}
-
-func (t delayed) RoundTrip(r *http.Request) (*http.Response, error) {
-	timer := time.NewTimer(t.d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-	case <-r.Context().Done():
-		return nil, r.Context().Err()
+// addLatency makes every attempt of a request wait d just before it is
+// sent. (A middleware, not a wrapped transport: the SDK refuses a custom
+// HTTP client when AWS_CA_BUNDLE is set.)
+func addLatency(d time.Duration) func(*middleware.Stack) error {
+	return func(st *middleware.Stack) error {
+		return st.Deserialize.Add(middleware.DeserializeMiddlewareFunc("BenchLatency",
+			func(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+				t := time.NewTimer(d)
+				defer t.Stop()
+				select {
+				case <-t.C:
+				case <-ctx.Done():
+					return middleware.DeserializeOutput{}, middleware.Metadata{}, ctx.Err()
+				}
+				return next.HandleDeserialize(ctx, in)
+			}), middleware.After)
 	}
-	return t.next.RoundTrip(r)
 }
 
 // DeleteTables drops tables, ignoring ones already gone, so that dynalite

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"os/exec"
 	"syscall"
 )
@@ -64,6 +63,3 @@ func ServeChild(ctx context.Context, in io.Reader, out io.Writer) error {
 	}
 	return err
 }
-
-// Exe is the path of the running executable, for Spawn.
-func Exe() (string, error) { return os.Executable() }

@@ -43,15 +43,21 @@ func WriteRowsFile(path string, m *Mesh, backlogs [][]map[string]any) error {
 	return f.Close()
 }
 
-// readMemories decodes a rows file exactly as the pass decodes a page
-// (peers.DecodeRow) and builds the items it would write.
-func readMemories(path string) ([]ddbstore.Memory, error) {
+// rawRow is one line of a rows file: its peer and its bytes. Bytes hold no
+// pointers, so 100,000 of them cost the collector nothing.
+type rawRow struct {
+	peer string
+	raw  []byte
+}
+
+// readRows reads a rows file.
+func readRows(path string) ([]rawRow, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	var out []ddbstore.Memory
+	var out []rawRow
 	sc := bufio.NewScanner(f)
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for n := 1; sc.Scan(); n++ {
@@ -59,20 +65,28 @@ func readMemories(path string) ([]ddbstore.Memory, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s:%d: no tab", path, n)
 		}
-		row := peers.DecodeRow(bytes.Clone(raw), true)
-		if row.Invalid != nil {
-			return nil, fmt.Errorf("%s:%d: %v", path, n, row.Invalid)
-		}
-		out = append(out, ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: string(peer)})
+		out = append(out, rawRow{string(peer), bytes.Clone(raw)})
 	}
 	return out, sc.Err()
 }
 
-// runRaw writes every item with WriteConcurrency workers and nothing else:
-// no fetching, no watermarks, no bookkeeping. It is the ceiling the pass is
-// measured against.
+// memory decodes a row exactly as the pass decodes a page (peers.DecodeRow)
+// and builds the item it would write.
+func (r rawRow) memory() (ddbstore.Memory, error) {
+	row := peers.DecodeRow(r.raw, true)
+	if row.Invalid != nil {
+		return ddbstore.Memory{}, row.Invalid
+	}
+	return ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: r.peer}, nil
+}
+
+// runRaw writes every row's item with WriteConcurrency workers and nothing
+// else: no fetching, no watermarks, no bookkeeping. It is the ceiling the
+// pass is measured against. Each worker decodes a row just before writing
+// it, as the pass does: holding every decoded item at once would make this
+// child's heap, and its collector's work, grow with N.
 func runRaw(ctx context.Context, spec Spec, store *ddbstore.Store) (Result, error) {
-	items, err := readMemories(spec.RowsFile)
+	rows, err := readRows(spec.RowsFile)
 	if err != nil {
 		return Result{}, err
 	}
@@ -85,8 +99,11 @@ func runRaw(ctx context.Context, spec Spec, store *ddbstore.Store) (Result, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(items)); i = next.Add(1) - 1 {
-				err := store.PutMemory(ctx, items[i])
+			for i := next.Add(1) - 1; i < int64(len(rows)); i = next.Add(1) - 1 {
+				item, err := rows[i].memory()
+				if err == nil {
+					err = store.PutMemory(ctx, item)
+				}
 				switch {
 				case err == nil:
 					written.Add(1)
@@ -100,9 +117,9 @@ func runRaw(ctx context.Context, spec Spec, store *ddbstore.Store) (Result, erro
 	wg.Wait()
 	m.stop(&res)
 	res.Rows, res.Failed = int(written.Load()), int(failed.Load())
-	res.Done = len(items) - res.Failed
+	res.Done = len(rows) - res.Failed
 	if e, ok := firstErr.Load().(string); ok {
-		return res, fmt.Errorf("%d of %d puts failed, first: %s", res.Failed, len(items), e)
+		return res, fmt.Errorf("%d of %d puts failed, first: %s", res.Failed, len(rows), e)
 	}
 	return res, nil
 }

@@ -51,12 +51,14 @@ func (r *Report) throughput(p printf) {
 		return
 	}
 	p("### Throughput: catch-up against raw conditional PutItem\n\n")
-	p("| rows | peers | catch-up rows/s | raw rows/s | **catch-up / raw** | catch-up allocs/row | raw allocs/row | catch-up KiB alloc/row | catch-up CPU µs/row | peak RSS MiB |\n")
-	p("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	p("Each case ran %d time(s) each way, alternating which went first; rates are medians, the ratio is of summed rates, with the range of single repetitions.\n\n", max(r.Throughput[0].Reps, 1))
+	p("| rows | peers | catch-up rows/s | raw rows/s | **catch-up / raw** | range | catch-up allocs/row | raw allocs/row | catch-up KiB alloc/row | catch-up CPU µs/row | peak RSS MiB |\n")
+	p("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n")
 	for _, t := range r.Throughput {
 		c, w := t.Catchup, t.Raw
-		p("| %d | %d | %.0f | %.0f | **%.2f** | %.0f | %.0f | %.1f | %.0f | %.1f |\n",
-			t.N, t.P, c.RowsPerSecond(), w.RowsPerSecond(), t.Ratio(),
+		lo, hi := t.RatioRange()
+		p("| %d | %d | %.0f | %.0f | **%.2f** | %.2f–%.2f | %.0f | %.0f | %.1f | %.0f | %.1f |\n",
+			t.N, t.P, c.RowsPerSecond(), w.RowsPerSecond(), t.Ratio(), lo, hi,
 			perRow(float64(c.Mallocs), c), perRow(float64(w.Mallocs), w),
 			perRow(float64(c.AllocBytes)/1024, c), perRow(c.CPUS*1e6, c), mib(c.MaxRSS))
 	}
@@ -105,8 +107,8 @@ func (r *Report) pipeline(p printf) {
 func (r *Report) sweeps(p printf) {
 	if len(r.Writes) > 0 {
 		w0 := r.Writes[0]
-		p("### Write concurrency\n\n%d rows from %d peer, each DynamoDB request delayed %s (a network round trip to DynamoDB).\n\n",
-			w0.N, w0.P, w0.DynamoLatency)
+		p("### Write concurrency\n\n%d rows from %d peer, each DynamoDB request delayed %s (a network round trip to DynamoDB); %d repetition(s) each way.\n\n",
+			w0.N, w0.P, w0.DynamoLatency, max(w0.Reps, 1))
 		p("| WRITE_CONCURRENCY | catch-up rows/s | raw rows/s | catch-up / raw | catch-up CPU µs/row | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|\n")
 		for _, t := range r.Writes {
 			p("| %d | %.0f | %.0f | %.2f | %.0f | %.1f |\n", t.Settings.WriteConcurrency, t.Catchup.RowsPerSecond(), t.Raw.RowsPerSecond(),
@@ -116,10 +118,10 @@ func (r *Report) sweeps(p printf) {
 	}
 	if len(r.PeerSweep) > 0 {
 		s0 := r.PeerSweep[0]
-		p("### Peer concurrency\n\n%d rows over %d peers, each peer waiting %s before it answers.\n\n", s0.N, s0.P, s0.PeerDelay)
-		p("| PEER_CONCURRENCY | catch-up rows/s | seconds | peak RSS MiB |\n|---:|---:|---:|---:|\n")
+		p("### Peer concurrency\n\n%d rows over %d peers, each peer waiting %s before it answers; raw PutItem measured next to each pass, as the yardstick; %d repetition(s) each way.\n\n", s0.N, s0.P, s0.PeerDelay, max(s0.Reps, 1))
+		p("| PEER_CONCURRENCY | catch-up rows/s | raw rows/s | catch-up / raw | peak RSS MiB |\n|---:|---:|---:|---:|---:|\n")
 		for _, t := range r.PeerSweep {
-			p("| %d | %.0f | %.2f | %.1f |\n", t.Settings.PeerConcurrency, t.Catchup.RowsPerSecond(), t.Catchup.Seconds, mib(t.Catchup.MaxRSS))
+			p("| %d | %.0f | %.0f | %.2f | %.1f |\n", t.Settings.PeerConcurrency, t.Catchup.RowsPerSecond(), t.Raw.RowsPerSecond(), t.Ratio(), mib(t.Catchup.MaxRSS))
 		}
 		p("\n")
 	}
@@ -133,12 +135,13 @@ func (r *Report) fairness(p printf) {
 	h := f.HugePeer()
 	p("### Fairness\n\n1 peer with %d rows (pulled first) and %d peers with %d rows each; deadline %s, margin %s.\n\n",
 		f.Huge, f.Smalls, f.Small, f.Deadline, f.Margin)
-	p("| small peers caught up | huge peer | huge peer rows written | returned before the deadline by | within the margin |\n|---:|---|---:|---:|---|\n")
-	slack := "?"
-	if f.Result.SlackMs != nil {
-		slack = fmt.Sprintf("%d ms", *f.Result.SlackMs)
+	p("| small peers caught up | huge peer | huge peer rows written | small peers' rows | returned before the deadline by | within the margin (0 to %s before it) |\n|---:|---|---:|---:|---:|---|\n", f.Margin)
+	slack, within := "?", false
+	if s := f.Result.SlackMs; s != nil {
+		slack = fmt.Sprintf("%d ms", *s)
+		within = *s >= 0 && *s <= f.Margin.Milliseconds()
 	}
-	p("| %d of %d | %s | %d | %s | %v |\n\n", f.SmallCaughtUp(), f.Smalls, h.Status, h.Applied, slack, f.Fair())
+	p("| %d of %d | %s | %d | %d | %s | %v |\n\n", f.SmallCaughtUp(), f.Smalls, h.Status, h.Applied, f.Small*f.Smalls, slack, within)
 }
 
 func (r *Report) poller(p printf) {

@@ -1,9 +1,12 @@
 package bench
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
@@ -16,26 +19,60 @@ type Case struct {
 	DynamoLatency time.Duration // added to every DynamoDB request
 	Settings      Settings      // zero fields: the harness's
 	NoRaw         bool          // measure the pass only
+	// Reps measures the pair this many times (default 1), alternating which
+	// goes first (raw, pass, pass, raw, ...) so that a change of background
+	// load during the case weighs on both alike.
+	Reps int
 }
 
 // Pair is one catch-up measured against its ceiling.
 type Pair struct {
 	Case
-	Catchup Result
-	Raw     Result // zero when Case.NoRaw
+	Catchup Result   // the run of median rate, for the other figures
+	Raw     Result   // likewise; zero when Case.NoRaw
+	Runs    []Result // every run: catchup and raw alternating as measured
 }
 
-// Ratio is catch-up throughput over raw throughput.
+// Ratio is catch-up throughput over raw throughput, each summed over the
+// repetitions.
 func (p Pair) Ratio() float64 {
-	if r := p.Raw.RowsPerSecond(); r > 0 {
-		return p.Catchup.RowsPerSecond() / r
+	var cu, raw float64
+	for _, r := range p.Runs {
+		if r.Mode == ModeCatchup {
+			cu += r.RowsPerSecond()
+		} else {
+			raw += r.RowsPerSecond()
+		}
 	}
-	return 0
+	if raw == 0 {
+		return 0
+	}
+	return cu / raw
+}
+
+// RatioRange is the lowest and highest ratio of one repetition's runs.
+func (p Pair) RatioRange() (lo, hi float64) {
+	cu, raw := p.rates(ModeCatchup), p.rates(ModeRaw)
+	lo, hi = math.Inf(1), 0
+	for i := range min(len(cu), len(raw)) {
+		lo, hi = min(lo, cu[i]/raw[i]), max(hi, cu[i]/raw[i])
+	}
+	return lo, hi
+}
+
+func (p Pair) rates(mode string) []float64 {
+	var out []float64
+	for _, r := range p.Runs {
+		if r.Mode == mode {
+			out = append(out, r.RowsPerSecond())
+		}
+	}
+	return out
 }
 
 // Throughput catches up c.N rows split evenly over c.P peers, and (unless
 // c.NoRaw) writes the same items raw, at the same write concurrency, into
-// fresh tables of the same dynalite. It fails when the pass did not write
+// fresh tables of the same dynalite. It fails when a pass did not write
 // every row in one run.
 func (h *Harness) Throughput(ctx context.Context, c Case) (Pair, error) {
 	rows, err := h.rowsOf(c.N)
@@ -44,31 +81,65 @@ func (h *Harness) Throughput(ctx context.Context, c Case) (Pair, error) {
 	}
 	backlogs := Split(rows, Even(c.N, c.P))
 	pair := Pair{Case: c}
-	s := c.Settings
-	base := Spec{PageLimit: s.PageLimit, PeerConcurrency: s.PeerConcurrency, WriteConcurrency: s.WriteConcurrency, DynamoLatency: c.DynamoLatency}
 	err = withMesh(backlogs, c.PeerDelay, func(m *Mesh) error {
-		raw, cu := base, base
-		raw.Mode, raw.RowsFile = ModeRaw, filepath.Join(h.Dir, fmt.Sprintf("rows-%d-%d.jsonl", c.N, c.P))
-		cu.Mode, cu.Peers = ModeCatchup, m.Peers
-		if h.ProfileDir != "" {
-			raw.CPUProfile = filepath.Join(h.ProfileDir, fmt.Sprintf("raw-%d-%d.pprof", c.N, c.P))
-			cu.CPUProfile = filepath.Join(h.ProfileDir, fmt.Sprintf("catchup-%d-%d.pprof", c.N, c.P))
-		}
-		var err error
+		raw, cu := h.specs(c, m)
 		if !c.NoRaw {
 			if err := WriteRowsFile(raw.RowsFile, m, backlogs); err != nil {
 				return err
 			}
-			if pair.Raw, err = h.spawn(ctx, raw); err != nil {
-				return err
+		}
+		for rep := range max(c.Reps, 1) {
+			order := []Spec{raw, cu}
+			if rep%2 == 1 {
+				order = []Spec{cu, raw}
+			}
+			for _, spec := range order {
+				if spec.Mode == ModeRaw && c.NoRaw {
+					continue
+				}
+				res, err := h.spawn(ctx, spec)
+				pair.Runs = append(pair.Runs, res)
+				if err == nil && spec.Mode == ModeCatchup {
+					err = caughtUp(res, c.N)
+				}
+				if err != nil {
+					return err
+				}
 			}
 		}
-		if pair.Catchup, err = h.spawn(ctx, cu); err != nil {
-			return err
-		}
-		return caughtUp(pair.Catchup, c.N)
+		return nil
 	})
+	pair.Catchup, pair.Raw = median(pair.Runs, ModeCatchup), median(pair.Runs, ModeRaw)
 	return pair, err
+}
+
+// specs are the raw and catch-up children of c.
+func (h *Harness) specs(c Case, m *Mesh) (raw, cu Spec) {
+	s := c.Settings
+	base := Spec{PageLimit: s.PageLimit, PeerConcurrency: s.PeerConcurrency, WriteConcurrency: s.WriteConcurrency, DynamoLatency: c.DynamoLatency}
+	raw, cu = base, base
+	raw.Mode, raw.RowsFile = ModeRaw, filepath.Join(h.Dir, fmt.Sprintf("rows-%d-%d.jsonl", c.N, c.P))
+	cu.Mode, cu.Peers = ModeCatchup, m.Peers
+	if h.ProfileDir != "" {
+		raw.CPUProfile = filepath.Join(h.ProfileDir, fmt.Sprintf("raw-%d-%d.pprof", c.N, c.P))
+		cu.CPUProfile = filepath.Join(h.ProfileDir, fmt.Sprintf("catchup-%d-%d.pprof", c.N, c.P))
+	}
+	return raw, cu
+}
+
+// median is the run of mode with the median rate (the lower of two middles).
+func median(runs []Result, mode string) Result {
+	var of []Result
+	for _, r := range runs {
+		if r.Mode == mode {
+			of = append(of, r)
+		}
+	}
+	if len(of) == 0 {
+		return Result{}
+	}
+	slices.SortFunc(of, func(a, b Result) int { return cmp.Compare(a.RowsPerSecond(), b.RowsPerSecond()) })
+	return of[(len(of)-1)/2]
 }
 
 // caughtUp checks that a pass wrote every one of n rows and left no peer

@@ -13,9 +13,9 @@ import (
 // deadline on any machine this runs on, and many small ones.
 const (
 	fairHuge     = 100000
-	fairSmall    = 100
+	fairSmall    = 50
 	fairSmalls   = 99
-	fairDeadline = 20 * time.Second
+	fairDeadline = 30 * time.Second
 	fairMargin   = 5 * time.Second
 	sweepRows    = 5000
 )
@@ -43,7 +43,7 @@ func measure(ctx context.Context, h *bench.Harness, o options, log io.Writer) (*
 		for _, n := range o.ns {
 			for _, p := range o.ps {
 				err := step(fmt.Sprintf("throughput %d rows, %d peers", n, p), func() error {
-					pair, err := h.Throughput(ctx, bench.Case{N: n, P: p, Settings: o.settings})
+					pair, err := h.Throughput(ctx, bench.Case{N: n, P: p, Settings: o.settings, Reps: o.reps})
 					rep.Throughput = append(rep.Throughput, pair)
 					return err
 				})
@@ -86,7 +86,7 @@ func sweeps(ctx context.Context, h *bench.Harness, o options, rep *bench.Report,
 			s := o.settings
 			s.WriteConcurrency = w
 			err := step(fmt.Sprintf("write concurrency %d", w), func() error {
-				pair, err := h.Throughput(ctx, bench.Case{N: sweepRows, P: 1, DynamoLatency: o.latency, Settings: s})
+				pair, err := h.Throughput(ctx, bench.Case{N: sweepRows, P: 1, DynamoLatency: o.latency, Settings: s, Reps: o.reps})
 				rep.Writes = append(rep.Writes, pair)
 				return err
 			})
@@ -100,7 +100,7 @@ func sweeps(ctx context.Context, h *bench.Harness, o options, rep *bench.Report,
 			s := o.settings
 			s.PeerConcurrency = pc
 			err := step(fmt.Sprintf("peer concurrency %d", pc), func() error {
-				pair, err := h.Throughput(ctx, bench.Case{N: 10000, P: 100, PeerDelay: o.peerDelay, Settings: s, NoRaw: true})
+				pair, err := h.Throughput(ctx, bench.Case{N: 10000, P: 100, PeerDelay: o.peerDelay, Settings: s, Reps: o.reps})
 				rep.PeerSweep = append(rep.PeerSweep, pair)
 				return err
 			})

@@ -25,6 +25,7 @@ type options struct {
 	peerConcs  []int
 	latency    time.Duration
 	peerDelay  time.Duration
+	reps       int
 	jsonOut    string
 	profileDir string
 }
@@ -46,6 +47,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	peerConcs := fs.String("peer-concurrencies", "2,4,8,16,32", "PEER_CONCURRENCY values of the peers sweep")
 	fs.DurationVar(&o.latency, "dynamo-latency", 5*time.Millisecond, "latency added to each DynamoDB request in the writes sweep")
 	fs.DurationVar(&o.peerDelay, "peer-delay", 50*time.Millisecond, "each peer's wait before answering in the peers sweep")
+	fs.IntVar(&o.reps, "reps", 2, "times each throughput case runs each way, alternating which goes first")
 	fs.StringVar(&o.jsonOut, "json", "", "also write every result as JSON to this `file`")
 	fs.StringVar(&o.profileDir, "profile", "", "write CPU profiles of the throughput children to this `dir`")
 	if err := fs.Parse(args); err != nil {
