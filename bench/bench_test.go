@@ -76,6 +76,7 @@ func BenchmarkDecodeRow(b *testing.B) {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
+	b.ResetTimer()
 	for range b.N {
 		if r := peers.DecodeRow(raw, true); r.Invalid != nil {
 			b.Fatal(r.Invalid)
