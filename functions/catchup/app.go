@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -66,6 +67,12 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, no
 	if inLambda {
 		a.metrics = os.Stdout
 		a.functionName = lambdacontext.FunctionName
+		// A soft limit under the function's memory: past it the collector
+		// works harder instead of Lambda killing a run that holds large pages
+		// (PAGE_LIMIT x PEER_CONCURRENCY decoded rows; BENCHMARKS.md).
+		if mb := lambdacontext.MemoryLimitInMB; mb > 0 {
+			debug.SetMemoryLimit(int64(mb) * 85 / 100 << 20)
+		}
 	}
 	return a, nil
 }
