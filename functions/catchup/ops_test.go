@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,26 +17,9 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/fakeclock"
 	"github.com/aimemory/catchup/internal/peertest"
 )
-
-// stepClock is a clock the test moves; the app, its store and its runner share it.
-type stepClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *stepClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *stepClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // withClock rebuilds the app's store and runner around now, as newApp builds
 // them around time.Now, so that breaker retry times, rotation and metric
@@ -83,7 +65,7 @@ type opsFixture struct {
 	app         *app
 	logs        *bytes.Buffer
 	metrics     *bytes.Buffer
-	clock       *stepClock
+	clock       *fakeclock.Clock
 	alpha, beta *peertest.Server
 }
 
@@ -108,7 +90,7 @@ func newOpsFixture(t *testing.T, extra map[string]string) *opsFixture {
 	alpha, alphaTS := peertest.NewHTTPTest(t, peertest.WithRows(append(rows, bad)))
 	beta, betaTS := peertest.NewHTTPTest(t, peertest.WithRows(peertest.Backlog(7, 3, 2, true)))
 	a, logs := newPassApp(t, opsEnv(peersJSON(t, "alpha", alphaTS.URL, "beta", betaTS.URL), extra))
-	f := &opsFixture{app: a, logs: logs, metrics: &bytes.Buffer{}, clock: &stepClock{t: time.Now().UTC()}, alpha: alpha, beta: beta}
+	f := &opsFixture{app: a, logs: logs, metrics: &bytes.Buffer{}, clock: fakeclock.New(time.Now().UTC()), alpha: alpha, beta: beta}
 	withClock(t, a, f.clock.Now)
 	a.metrics = f.metrics
 	return f

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/fakeclock"
 	"github.com/aimemory/catchup/internal/peertest"
 )
 
@@ -189,7 +190,7 @@ func TestRotationStarvesNoPeer(t *testing.T) {
 	}
 	a, _ := newPassApp(t, opsEnv(peersJSON(t, urls...), map[string]string{
 		"PEER_REGISTRY": "false", "PEER_CONCURRENCY": "1", "DEADLINE_MARGIN": "1s"}))
-	clock := &stepClock{t: time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC))
 	withClock(t, a, clock.Now)
 	a.metrics = &bytes.Buffer{}
 	firsts := map[string]int{}

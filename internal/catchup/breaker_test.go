@@ -12,26 +12,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/fakeclock"
 	"github.com/aimemory/catchup/internal/peers"
 )
-
-// testClock is a settable clock shared by a runner and its fake breakers.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // memBreakers keeps breakers in a map, as ddbstore does in the state table:
 // RecordFailure counts and sets retry_at from the same clock as the runner.
@@ -83,7 +66,7 @@ func (b *memBreakers) get(peer string) ddbstore.BreakerState {
 
 // breakerRig is one peer behind a breaker, with a clock the test moves.
 type breakerRig struct {
-	clock *testClock
+	clock *fakeclock.Clock
 	peer  *fakePeer
 	store *memStore
 	brk   *memBreakers
@@ -91,7 +74,7 @@ type breakerRig struct {
 }
 
 func newBreakerRig(seed uint64) *breakerRig {
-	c := &testClock{t: testNow}
+	c := fakeclock.New(testNow)
 	g := &breakerRig{clock: c, peer: newFakePeer(seed), store: newMemStore(), brk: newMemBreakers(c.Now)}
 	backlog(g.peer, "m", 5, 1)
 	g.run = New(multi{"a": g.peer}, g.store, Options{PageLimit: 10, Now: c.Now, Breakers: g.brk})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"sync"
 	"testing"
 	"time"
 
@@ -12,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aimemory/catchup/internal/awstest"
+	"github.com/aimemory/catchup/internal/fakeclock"
 )
 
 // testClient returns a DynamoDB client for .ci/run's moto (see awstest).
@@ -20,34 +20,16 @@ func testClient(t *testing.T) *dynamodb.Client {
 	return awstest.DynamoDB(awstest.Endpoint(t), 0)
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
-
 // testStore creates two tables of its own, dropped when the test ends.
-func testStore(t *testing.T) (*Store, *clock) {
+func testStore(t *testing.T) (*Store, *fakeclock.Clock) {
 	t.Helper()
 	client := testClient(t)
 	var b [6]byte
 	rand.Read(b[:])
 	prefix := "ddbstore-" + hex.EncodeToString(b[:])
 	mem, state := prefix+"-memories", prefix+"-state"
-	c := &clock{t: t0}
-	s := New(client, mem, state, c.now)
+	c := fakeclock.New(t0)
+	s := New(client, mem, state, c.Now)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := s.CreateTables(ctx); err != nil {

@@ -17,7 +17,7 @@ func TestQuarantineLargeRowAgain(t *testing.T) {
 	if err := s.Quarantine(ctx, q); err != nil {
 		t.Fatal(err)
 	}
-	c.set(t0.Add(time.Hour))
+	c.Set(t0.Add(time.Hour))
 	q.Reason = "item too large (again)"
 	if err := s.Quarantine(ctx, q); err != nil {
 		t.Fatalf("second record: %v", err)

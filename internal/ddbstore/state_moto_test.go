@@ -22,7 +22,7 @@ func TestQuarantine(t *testing.T) {
 	if err := s.Quarantine(ctx, q); err != nil {
 		t.Fatal(err)
 	}
-	c.set(t0.Add(time.Hour))
+	c.Set(t0.Add(time.Hour))
 	q.Reason = "priority 11 out of 1..10 (seen again)"
 	if err := s.Quarantine(ctx, q); err != nil {
 		t.Fatal(err)
@@ -76,9 +76,9 @@ func TestBreaker(t *testing.T) {
 	}
 	backoff := func(n int) time.Duration { return time.Duration(n) * time.Minute }
 	for n := 1; n <= 3; n++ {
-		c.set(t0.Add(time.Duration(n) * time.Hour))
+		c.Set(t0.Add(time.Duration(n) * time.Hour))
 		got, err := s.RecordFailure(ctx, "p1", "unreachable "+strings.Repeat("!", n), backoff)
-		want := BreakerState{Failures: n, RetryAt: c.now().Add(time.Duration(n) * time.Minute), LastError: "unreachable " + strings.Repeat("!", n)}
+		want := BreakerState{Failures: n, RetryAt: c.Now().Add(time.Duration(n) * time.Minute), LastError: "unreachable " + strings.Repeat("!", n)}
 		if err != nil || !cmp.Equal(want, got) {
 			t.Errorf("RecordFailure #%d = %+v, %v; want %+v", n, got, err, want)
 		}

@@ -56,7 +56,7 @@ func TestResetWatermark(t *testing.T) {
 	if err := s.AdvanceWatermark(ctx, "p1", Mark{}, "2026-06-01T10:00:05Z"); err != nil {
 		t.Fatal(err)
 	}
-	c.set(t0.Add(time.Minute))
+	c.Set(t0.Add(time.Minute))
 	prev, err := s.ResetWatermark(ctx, "p1", "2026-01-01T00:00:00Z", "replay January")
 	if err != nil || prev != (Mark{"2026-06-01T10:00:05Z", 0}) {
 		t.Fatalf("ResetWatermark = %+v, %v", prev, err)
@@ -69,7 +69,7 @@ func TestResetWatermark(t *testing.T) {
 	if err := s.AdvanceWatermark(ctx, "p1", Mark{"2026-01-01T00:00:00Z", 1}, "2026-02-01T00:00:00Z"); err != nil {
 		t.Errorf("advance in the new epoch = %v", err)
 	}
-	c.set(t0.Add(2 * time.Minute))
+	c.Set(t0.Add(2 * time.Minute))
 	if _, err := s.ResetWatermark(ctx, "p1", "", "full snapshot"); err != nil {
 		t.Fatal(err)
 	}

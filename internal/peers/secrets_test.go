@@ -13,6 +13,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/aimemory/catchup/internal/fakeclock"
 )
 
 // fakeSM is an in-memory Secrets Manager. When hold is set, the first call
@@ -70,28 +72,10 @@ func (f *fakeSM) count() int {
 	return f.calls
 }
 
-// clock is a settable now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 func TestSecretsCacheTTLAndFresh(t *testing.T) {
 	sm := newFakeSM(map[string]string{"s": "k1"})
-	clk := &clock{t: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
-	c := NewSecretsCache(sm, time.Minute, clk.now)
+	clk := fakeclock.New(time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
+	c := NewSecretsCache(sm, time.Minute, clk.Now)
 	ctx := context.Background()
 	steps := []struct {
 		name      string
@@ -109,7 +93,7 @@ func TestSecretsCacheTTLAndFresh(t *testing.T) {
 		{"expired: fetched again", 31 * time.Second, "", false, "k3", 3},
 	}
 	for _, s := range steps {
-		clk.add(s.advance)
+		clk.Advance(s.advance)
 		if s.rotate != "" {
 			sm.set("s", s.rotate)
 		}
