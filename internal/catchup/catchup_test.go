@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -282,4 +283,51 @@ func TestInvocationDeadlineCuttingWritesIsNotAPeerFailure(t *testing.T) {
 		t.Fatalf("next run = %+v", p)
 	}
 	assertLanded(t, f, st)
+}
+
+// lingeringSource answers the first fetch from a fake peer and holds every
+// later one until its context ends, then takes a while to return.
+type lingeringSource struct {
+	*fakePeer
+	mu       sync.Mutex
+	calls    int
+	returned int
+}
+
+func (s *lingeringSource) Fetch(ctx context.Context, p peers.Peer, since string, limit int) (*peers.Page, error) {
+	s.mu.Lock()
+	s.calls++
+	first := s.calls == 1
+	s.mu.Unlock()
+	if first {
+		return s.fakePeer.Fetch(ctx, p, since, limit)
+	}
+	<-ctx.Done()
+	time.Sleep(20 * time.Millisecond)
+	s.mu.Lock()
+	s.returned++
+	s.mu.Unlock()
+	return nil, ctx.Err()
+}
+
+func TestRunWaitsForAbandonedPrefetch(t *testing.T) {
+	f := newFakePeer(13)
+	backlog(f, "m", 30, 1)
+	src := &lingeringSource{fakePeer: f}
+	st := newMemStore()
+	st.failWrite = func(m ddbstore.Memory) error {
+		if m.ID == "m-0003" {
+			return errors.New("throttled") // blocks the page: its prefetch is abandoned
+		}
+		return nil
+	}
+	p := newRunner(src, st, 10).Run(context.Background(), Pass{Peers: peerList("a")}).Peers[0]
+	if p.Status != StatusFailed || p.Failed != 1 {
+		t.Fatalf("report = %+v", p)
+	}
+	src.mu.Lock()
+	defer src.mu.Unlock()
+	if src.calls != 2 || src.returned != 1 {
+		t.Errorf("Run returned with %d of %d prefetches still running", src.calls-1-src.returned, src.calls-1)
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
@@ -20,13 +21,16 @@ type fetched struct {
 	err    error
 }
 
-// prefetch starts pulling one page in the background.
-func (r *Runner) prefetch(ctx context.Context, p peers.Peer, since string, limit int) *fetched {
+// prefetch starts pulling one page in the background; drain waits for every
+// fetch it started, used or abandoned, before it returns.
+func (r *Runner) prefetch(ctx context.Context, pr *peerRun, since string, limit int) *fetched {
 	ctx, cancel := context.WithCancel(ctx)
 	f := &fetched{cancel: cancel, since: since, limit: limit, done: make(chan struct{})}
+	pr.fetches.Add(1)
 	go func() {
+		defer pr.fetches.Done()
 		defer close(f.done)
-		f.page, f.err = r.src.Fetch(ctx, p, since, limit)
+		f.page, f.err = r.src.Fetch(ctx, pr.peer, since, limit)
 	}()
 	return f
 }
@@ -40,6 +44,9 @@ type peerRun struct {
 	limit int
 	rep   *PeerReport
 	seen  map[string]string // id -> raw of the rows done on the previous page
+	// fetches counts the page fetches under way, so that a pass never
+	// returns with a request still running (abandoned prefetches included).
+	fetches sync.WaitGroup
 }
 
 // drain pulls one peer until it is caught up, fails, stalls or the budget ends.
@@ -70,8 +77,8 @@ func (r *Runner) drain(ctx, budget context.Context, p peers.Peer, pass Pass) (re
 		return rep
 	}
 	pctx, stop := context.WithCancel(budget)
-	defer stop()
-	next := r.prefetch(pctx, p, pr.st.Cursor, pr.limit)
+	defer func() { stop(); pr.fetches.Wait() }()
+	next := r.prefetch(pctx, pr, pr.st.Cursor, pr.limit)
 	for next != nil {
 		next = r.step(ctx, pctx, pr, next)
 	}
@@ -114,7 +121,7 @@ func (r *Runner) step(ctx, pctx context.Context, pr *peerRun, f *fetched) *fetch
 	now, skew := r.opt.Now(), r.opt.Skew
 	var ahead *fetched
 	if guess := watermark.Advance(pr.st, reduce(page, nil), now, skew); guess.Outcome == watermark.Continue && pctx.Err() == nil && !pr.pastRange(page) {
-		ahead = r.prefetch(pctx, pr.peer, guess.State.Cursor, pr.limit)
+		ahead = r.prefetch(pctx, pr, guess.State.Cursor, pr.limit)
 	}
 	done := r.apply(ctx, pr, page)
 	dec := watermark.Advance(pr.st, reduce(page, done), now, skew)
@@ -164,7 +171,7 @@ func (r *Runner) follow(pctx context.Context, pr *peerRun, dec watermark.Decisio
 		}
 		pr.limit = limit
 		if ahead == nil {
-			ahead = r.prefetch(pctx, pr.peer, pr.st.Cursor, limit)
+			ahead = r.prefetch(pctx, pr, pr.st.Cursor, limit)
 		}
 		return ahead
 	}
