@@ -333,3 +333,25 @@ func TestPeerNotReachedBeforeDeadlineIsNotAFailure(t *testing.T) {
 		t.Errorf("breaker counted %d failures for a peer never reached", g.brk.failures)
 	}
 }
+
+// hangingSource answers nothing until the request's context ends.
+type hangingSource struct{}
+
+func (hangingSource) Fetch(ctx context.Context, p peers.Peer, since string, limit int) (*peers.Page, error) {
+	<-ctx.Done()
+	return nil, fmt.Errorf("%w: %v", peers.ErrUnavailable, ctx.Err())
+}
+
+func TestBudgetEndingDuringFirstPageIsNotAFailure(t *testing.T) {
+	brk := newMemBreakers(func() time.Time { return testNow })
+	r := New(hangingSource{}, newMemStore(), Options{Margin: time.Millisecond, Now: func() time.Time { return testNow }, Breakers: brk})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	p := r.Run(ctx, Pass{Peers: peerList("a")}).Peers[0]
+	if p.Status != StatusMore || p.ErrorClass != "" || p.Pages != 0 {
+		t.Errorf("report = %+v, want more with no error class", p)
+	}
+	if brk.failures != 0 {
+		t.Errorf("breaker counted %d failures for a page the budget cut", brk.failures)
+	}
+}

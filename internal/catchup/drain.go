@@ -109,7 +109,9 @@ func (r *Runner) step(ctx, pctx context.Context, pr *peerRun, f *fetched) *fetch
 	f.cancel()
 	rep := pr.rep
 	if f.err != nil {
-		if pctx.Err() != nil && rep.Pages > 0 {
+		if pctx.Err() != nil {
+			// The budget ended while the page was in flight: the run's
+			// time, not the peer, stopped it.
 			rep.Status, rep.Backlog = StatusMore, true
 			return nil
 		}
