@@ -2,43 +2,25 @@ package bench
 
 import (
 	"context"
-	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/smithy-go/middleware"
+
+	"github.com/aimemory/catchup/internal/sdkconfig"
 )
 
-// DynamoClient returns a DynamoDB client for endpoint configured as
-// functions/catchup/app.go configures the function's (loadAWS: the standard
-// retryer with 8 attempts and no retry quota, an idle pool of conns
-// connections), so that the harness measures the product's wiring. When
+// DynamoClient returns a DynamoDB client for endpoint configured as the
+// function's (sdkconfig.Load: the standard retryer with 8 attempts and no
+// retry quota, an idle pool of conns connections), so that the harness measures the product's wiring. When
 // latency > 0 each request waits that long before it is sent, standing in
 // for the network round trip to a real DynamoDB endpoint.
 func DynamoClient(ctx context.Context, endpoint string, conns int, latency time.Duration) (*dynamodb.Client, error) {
-	bc := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = conns * 2
-		t.MaxIdleConnsPerHost = conns
-	})
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithRegion("us-east-1"),
-		awsconfig.WithCredentialsProvider(staticCreds),
-		awsconfig.WithHTTPClient(bc),
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 8
-				o.MaxBackoff = 5 * time.Second
-				o.RateLimiter = ratelimit.None
-			})
-		}))
+	cfg, err := sdkconfig.Load(ctx, conns, awsconfig.WithRegion("us-east-1"), awsconfig.WithCredentialsProvider(staticCreds))
 	if err != nil {
-		return nil, fmt.Errorf("aws config: %w", err)
+		return nil, err
 	}
 	return dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) {
 		o.BaseEndpoint = aws.String(endpoint)

@@ -5,23 +5,18 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/http"
 	"os"
 	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
-	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
-	awsconfig "github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/sdkconfig"
 )
 
 // app holds what is built once per cold start and reused by every invocation.
@@ -41,7 +36,7 @@ type app struct {
 // newApp builds the AWS clients, the peer client and the runner, all reading
 // time from now.
 func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, now func() time.Time) (*app, error) {
-	awsCfg, err := loadAWS(ctx, cfg.WriteConcurrency+cfg.PeerConcurrency)
+	awsCfg, err := sdkconfig.Load(ctx, cfg.WriteConcurrency+cfg.PeerConcurrency)
 	if err != nil {
 		return nil, err
 	}
@@ -77,30 +72,6 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, no
 	return a, nil
 }
 
-// loadAWS reads the SDK's standard configuration (region, endpoints,
-// credentials) with a retryer fit for throttling: more attempts, no client-side
-// retry quota (which would turn a burst of throttles into hard failures), and a
-// connection pool as wide as the writes in flight.
-func loadAWS(ctx context.Context, conns int) (aws.Config, error) {
-	httpClient := awshttp.NewBuildableClient().WithTransportOptions(func(t *http.Transport) {
-		t.MaxIdleConns = conns * 2
-		t.MaxIdleConnsPerHost = conns
-	})
-	cfg, err := awsconfig.LoadDefaultConfig(ctx,
-		awsconfig.WithHTTPClient(httpClient),
-		awsconfig.WithRetryer(func() aws.Retryer {
-			return retry.NewStandard(func(o *retry.StandardOptions) {
-				o.MaxAttempts = 8
-				o.MaxBackoff = 5 * time.Second
-				o.RateLimiter = ratelimit.None
-			})
-		}))
-	if err != nil {
-		return aws.Config{}, fmt.Errorf("load AWS config: %w", err)
-	}
-	return cfg, nil
-}
-
 // runInit creates both tables when missing. It needs only the table names.
 func runInit(ctx context.Context, log *slog.Logger) int {
 	r := envReader{lookup: os.LookupEnv}
@@ -109,7 +80,7 @@ func runInit(ctx context.Context, log *slog.Logger) int {
 		fmt.Fprintln(os.Stderr, "catchup: config:", r.err)
 		return 2
 	}
-	awsCfg, err := loadAWS(ctx, 4)
+	awsCfg, err := sdkconfig.Load(ctx, 4)
 	if err == nil {
 		err = ddbstore.New(dynamodb.NewFromConfig(awsCfg), memories, state, time.Now).CreateTables(ctx)
 	}
