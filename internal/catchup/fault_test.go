@@ -118,21 +118,27 @@ func TestCrashAtEveryWrite(t *testing.T) {
 	}
 }
 
+// runTwoAtOnce runs two passes of the wire's peer at the same time.
+func (w *wire) runTwoAtOnce() []PeerReport {
+	var wg sync.WaitGroup
+	reps := make([]PeerReport, 2)
+	for i := range reps {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			reps[i] = w.run(context.Background(), nil)
+		}()
+	}
+	wg.Wait()
+	return reps
+}
+
 func TestTwoPassesAtOnce(t *testing.T) {
 	for round := range 5 {
 		w := newWire(t, nil)
 		w.srv.Load(peertest.Backlog(200, int64(round), 6, true))
 		w.limit = 20
-		var wg sync.WaitGroup
-		reps := make([]PeerReport, 2)
-		for i := range reps {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				reps[i] = w.run(context.Background(), nil)
-			}()
-		}
-		wg.Wait()
+		reps := w.runTwoAtOnce()
 		for _, rep := range reps {
 			if rep.Status == StatusFailed {
 				t.Errorf("round %d: a pass failed: %+v", round, rep)

@@ -9,7 +9,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/aimemory/catchup/internal/ddbstore"
@@ -87,16 +86,7 @@ func TestTwoPassesAtOnceOnDynamoDB(t *testing.T) {
 	w.srv.Load(peertest.Backlog(150, 9, 5, true))
 	w.useStore(rig.direct, ddbTruth{rig.direct})
 	w.limit = 20
-	var wg sync.WaitGroup
-	reps := make([]PeerReport, 2)
-	for i := range reps {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			reps[i] = w.run(context.Background(), nil)
-		}()
-	}
-	wg.Wait()
+	reps := w.runTwoAtOnce()
 	for _, rep := range reps {
 		if rep.Status == StatusFailed {
 			t.Errorf("a pass failed: %+v", rep)
