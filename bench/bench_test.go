@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
@@ -141,24 +142,24 @@ func startMesh(b *testing.B, p int, delay time.Duration) *Mesh {
 }
 
 // memories are the items of backlog as the pass builds them.
-func memories(b *testing.B) []ddbstore.Memory {
+func memories(b *testing.B) []replica.Memory {
 	b.Helper()
-	out := make([]ddbstore.Memory, 0, benchRows)
+	out := make([]replica.Memory, 0, benchRows)
 	for _, row := range backlog() {
 		raw, _ := json.Marshal(row)
 		r := peers.DecodeRow(raw, true)
 		if r.Invalid != nil {
 			b.Fatal(r.Invalid)
 		}
-		out = append(out, ddbstore.Memory{ID: r.ID, UpdatedAt: r.UpdatedAt, Instant: r.Instant, Fields: r.Fields, Peer: "peer-000"})
+		out = append(out, replica.FromRow("peer-000", r))
 	}
 	return out
 }
 
 // putAll writes items with w workers, as runRaw does.
-func putAll(b *testing.B, s *ddbstore.Store, items []ddbstore.Memory, w int) {
+func putAll(b *testing.B, s *ddbstore.Store, items []replica.Memory, w int) {
 	var wg sync.WaitGroup
-	next := make(chan ddbstore.Memory)
+	next := make(chan replica.Memory)
 	for range w {
 		wg.Add(1)
 		go func() {

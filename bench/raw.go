@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
 )
@@ -72,12 +73,12 @@ func readRows(path string) ([]rawRow, error) {
 
 // memory decodes a row exactly as the pass decodes a page (peers.DecodeRow)
 // and builds the item it would write.
-func (r rawRow) memory() (ddbstore.Memory, error) {
+func (r rawRow) memory() (replica.Memory, error) {
 	row := peers.DecodeRow(r.raw, true)
 	if row.Invalid != nil {
-		return ddbstore.Memory{}, row.Invalid
+		return replica.Memory{}, row.Invalid
 	}
-	return ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: r.peer}, nil
+	return replica.FromRow(r.peer, row), nil
 }
 
 // runRaw writes every row's item with WriteConcurrency workers and nothing
@@ -107,7 +108,7 @@ func runRaw(ctx context.Context, spec Spec, store *ddbstore.Store) (Result, erro
 				switch {
 				case err == nil:
 					written.Add(1)
-				case !errors.Is(err, ddbstore.ErrStale):
+				case !errors.Is(err, replica.ErrStale):
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 				}

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
@@ -98,7 +98,7 @@ type tracedStore struct {
 	t *tracer
 }
 
-func (s tracedStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
+func (s tracedStore) PutMemory(ctx context.Context, m replica.Memory) error {
 	s.t.mark(false, 1)
 	defer s.t.mark(false, -1)
 	return s.Store.PutMemory(ctx, m)

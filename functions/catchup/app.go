@@ -16,6 +16,7 @@ import (
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/peers/awssecrets"
 	"github.com/aimemory/catchup/internal/sdkconfig"
 )
 
@@ -41,7 +42,7 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, no
 		return nil, err
 	}
 	store := ddbstore.New(dynamodb.NewFromConfig(awsCfg), cfg.MemoriesTable, cfg.StateTable, now)
-	keys := peers.NewSecretsCache(secretsmanager.NewFromConfig(awsCfg), cfg.SecretTTL, now)
+	keys := peers.NewSecretsCache(awssecrets.New(secretsmanager.NewFromConfig(awsCfg)), cfg.SecretTTL, now)
 	client := peers.NewClient(peers.Config{
 		LocalID: cfg.LocalID,
 		Timeout: cfg.RequestTimeout,

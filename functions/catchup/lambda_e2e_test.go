@@ -28,6 +28,7 @@ import (
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // awsConfig returns the SDK configuration of the moto server .ci/run starts.
@@ -209,7 +210,7 @@ func TestLambdaEndToEnd(t *testing.T) {
 		}
 		return len(all)
 	}
-	mark := func(t *testing.T, peer string) ddbstore.Mark {
+	mark := func(t *testing.T, peer string) watermark.Mark {
 		t.Helper()
 		m, err := f.store.Watermark(ctx, peer)
 		if err != nil {

@@ -16,9 +16,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aimemory/catchup/internal/catchup"
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/fakeclock"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // withClock rebuilds the app's store and runner around now, as newApp builds
@@ -130,7 +131,7 @@ func (f *opsFixture) run(t *testing.T, payload []byte) catchup.Report {
 	return rep
 }
 
-func (f *opsFixture) mark(t *testing.T, peer string) ddbstore.Mark {
+func (f *opsFixture) mark(t *testing.T, peer string) watermark.Mark {
 	t.Helper()
 	m, err := f.app.store.Watermark(context.Background(), peer)
 	if err != nil {
@@ -290,7 +291,7 @@ type replayAnswer struct {
 func (f *opsFixture) checkReplay(t *testing.T) {
 	ctx := context.Background()
 	raw, _ := json.Marshal(peertest.Memory("was-wrong", "2026-06-06T09:00:00Z"))
-	err := f.app.store.Quarantine(ctx, ddbstore.Quarantined{Peer: "alpha", RowID: "was-wrong",
+	err := f.app.store.Quarantine(ctx, replica.Quarantined{Peer: "alpha", RowID: "was-wrong",
 		UpdatedAt: "2026-06-06T09:00:00Z", Reason: "tags: refused by a validator bug since fixed", Raw: raw})
 	if err != nil {
 		t.Fatal(err)
@@ -349,7 +350,7 @@ func (f *opsFixture) checkReset(t *testing.T) {
 	if len(first.Reset) != 1 || first.Reset[0].Previous != newestAt || first.Reset[0].New != "2026-05-01T00:00:00Z" {
 		t.Fatalf("reset answer = %+v", first)
 	}
-	if got := f.mark(t, "alpha"); got != (ddbstore.Mark{Value: "2026-05-01T00:00:00Z", Epoch: before.Epoch + 1}) {
+	if got := f.mark(t, "alpha"); got != (watermark.Mark{Value: "2026-05-01T00:00:00Z", Epoch: before.Epoch + 1}) {
 		t.Errorf("watermark after reset = %+v (was %+v)", got, before)
 	}
 

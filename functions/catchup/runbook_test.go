@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/aimemory/catchup/internal/catchup"
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/fakeclock"
 	"github.com/aimemory/catchup/internal/peertest"
 )
@@ -68,7 +68,7 @@ func TestBreakerThroughHandler(t *testing.T) {
 	if b := peerOf(t, f.run(t, eventFile(t, "scheduled.json")), "beta"); b.Status != catchup.StatusCaughtUp || b.Applied != 7 {
 		t.Errorf("at retry_at: beta %+v, want pulled and caught up", b)
 	}
-	if st, err := f.app.store.Breaker(context.Background(), "beta"); err != nil || st != (ddbstore.BreakerState{}) {
+	if st, err := f.app.store.Breaker(context.Background(), "beta"); err != nil || st != (replica.BreakerState{}) {
 		t.Errorf("breaker after recovery = %+v (%v), want closed", st, err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"go/ast"
 	"go/parser"
 	"go/token"
+	"io/fs"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -229,10 +230,16 @@ func reachableActions(decls map[string][]funcRefs, client any, service string) [
 }
 
 // parseFuncs indexes the function declarations of functions/catchup and
-// internal/* by name.
+// every package under internal/ by name.
 func parseFuncs(t *testing.T) map[string][]funcRefs {
 	t.Helper()
-	files, err := filepath.Glob(filepath.Join(repoRoot, "internal", "*", "*.go"))
+	var files []string
+	err := filepath.WalkDir(filepath.Join(repoRoot, "internal"), func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(path, ".go") {
+			files = append(files, path)
+		}
+		return err
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
@@ -78,7 +78,7 @@ func (r *Runner) one(ctx context.Context, pr *peerRun, row *peers.Row) (outcome,
 	if row.Invalid != nil {
 		return r.quarantine(ctx, pr, row, row.Invalid.Error())
 	}
-	m := ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: pr.peer.ID}
+	m := replica.FromRow(pr.peer.ID, *row)
 	if pr.pass.DryRun {
 		newer, err := r.store.WouldApply(ctx, m)
 		switch {
@@ -93,9 +93,9 @@ func (r *Runner) one(ctx context.Context, pr *peerRun, row *peers.Row) (outcome,
 	switch {
 	case err == nil:
 		return applied, nil
-	case errors.Is(err, ddbstore.ErrStale):
+	case errors.Is(err, replica.ErrStale):
 		return stale, nil
-	case errors.Is(err, ddbstore.ErrUnwritable):
+	case errors.Is(err, replica.ErrUnwritable):
 		return r.quarantine(ctx, pr, row, err.Error())
 	}
 	return failed, fmt.Errorf("write %s: %w", row.ID, err)
@@ -106,7 +106,7 @@ func (r *Runner) quarantine(ctx context.Context, pr *peerRun, row *peers.Row, re
 	if pr.pass.DryRun {
 		return quarantined, nil
 	}
-	q := ddbstore.Quarantined{Peer: pr.peer.ID, RowID: row.ID, UpdatedAt: row.UpdatedAt, Reason: reason, Raw: row.Raw}
+	q := replica.Quarantined{Peer: pr.peer.ID, RowID: row.ID, UpdatedAt: row.UpdatedAt, Reason: reason, Raw: row.Raw}
 	if err := r.store.Quarantine(ctx, q); err != nil {
 		return failed, fmt.Errorf("quarantine %q: %w", row.ID, err)
 	}

@@ -6,9 +6,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/stamp"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // truth reads a store directly, past any fault layer, to judge what is
@@ -18,7 +19,7 @@ type truth interface {
 	// one, or has quarantined r for peer.
 	done(ctx context.Context, peer string, r peers.Row) (bool, error)
 	// mark is the stored watermark of peer.
-	mark(ctx context.Context, peer string) (ddbstore.Mark, error)
+	mark(ctx context.Context, peer string) (watermark.Mark, error)
 }
 
 // auditStore checks every watermark write against the rows the peer serves:
@@ -34,13 +35,13 @@ type auditStore struct {
 	skew  time.Duration
 
 	mu         sync.Mutex // one advance and its check at a time
-	last       map[string]ddbstore.Mark
+	last       map[string]watermark.Mark
 	advances   int
 	violations []string
 }
 
 func newAuditStore(inner Store, tr truth, rows func(string) []peers.Row, now func() time.Time, skew time.Duration) *auditStore {
-	return &auditStore{Store: inner, truth: tr, rows: rows, now: now, skew: skew, last: map[string]ddbstore.Mark{}}
+	return &auditStore{Store: inner, truth: tr, rows: rows, now: now, skew: skew, last: map[string]watermark.Mark{}}
 }
 
 func (a *auditStore) violate(format string, args ...any) {
@@ -54,7 +55,7 @@ func (a *auditStore) Violations() []string {
 	return append([]string(nil), a.violations...)
 }
 
-func (a *auditStore) AdvanceWatermark(ctx context.Context, peer string, from ddbstore.Mark, to string) error {
+func (a *auditStore) AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if to <= from.Value {
@@ -79,7 +80,7 @@ func (a *auditStore) AdvanceWatermark(ctx context.Context, peer string, from ddb
 }
 
 // checkMove judges one change of the stored watermark from before to after.
-func (a *auditStore) checkMove(ctx context.Context, peer string, before, after ddbstore.Mark) {
+func (a *auditStore) checkMove(ctx context.Context, peer string, before, after watermark.Mark) {
 	if last, ok := a.last[peer]; ok && last.Epoch == after.Epoch && after.Value < last.Value {
 		a.violate("%s: watermark moved backward from %q to %q", peer, last.Value, after.Value)
 	}
@@ -111,7 +112,7 @@ func (a *auditStore) checkMove(ctx context.Context, peer string, before, after d
 
 // noteReset tells the audit about an operator's reset, the one legitimate
 // way back.
-func (a *auditStore) noteReset(peer string, m ddbstore.Mark) {
+func (a *auditStore) noteReset(peer string, m watermark.Mark) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.last[peer] = m
@@ -186,7 +187,7 @@ type crashStore struct {
 	c *crash
 }
 
-func (s crashStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
+func (s crashStore) PutMemory(ctx context.Context, m replica.Memory) error {
 	if s.c.dead() {
 		return errCrashed
 	}
@@ -197,7 +198,7 @@ func (s crashStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
 	return err
 }
 
-func (s crashStore) Quarantine(ctx context.Context, q ddbstore.Quarantined) error {
+func (s crashStore) Quarantine(ctx context.Context, q replica.Quarantined) error {
 	if s.c.dead() {
 		return errCrashed
 	}
@@ -208,14 +209,14 @@ func (s crashStore) Quarantine(ctx context.Context, q ddbstore.Quarantined) erro
 	return err
 }
 
-func (s crashStore) Watermark(ctx context.Context, peer string) (ddbstore.Mark, error) {
+func (s crashStore) Watermark(ctx context.Context, peer string) (watermark.Mark, error) {
 	if s.c.dead() {
-		return ddbstore.Mark{}, errCrashed
+		return watermark.Mark{}, errCrashed
 	}
 	return s.Store.Watermark(ctx, peer)
 }
 
-func (s crashStore) AdvanceWatermark(ctx context.Context, peer string, from ddbstore.Mark, to string) error {
+func (s crashStore) AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error {
 	if s.c.dead() {
 		return errCrashed
 	}

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
 // Breakers keep a per-peer circuit breaker (ddbstore.Store).
 type Breakers interface {
-	Breaker(ctx context.Context, peer string) (ddbstore.BreakerState, error)
-	RecordFailure(ctx context.Context, peer, errText string, backoff func(failures int) time.Duration) (ddbstore.BreakerState, error)
+	Breaker(ctx context.Context, peer string) (replica.BreakerState, error)
+	RecordFailure(ctx context.Context, peer, errText string, backoff func(failures int) time.Duration) (replica.BreakerState, error)
 	RecordSuccess(ctx context.Context, peer string) error
 }
 

@@ -11,9 +11,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/fakeclock"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // memBreakers keeps breakers in a map, as ddbstore does in the state table:
@@ -21,25 +22,25 @@ import (
 type memBreakers struct {
 	mu       sync.Mutex
 	now      func() time.Time
-	state    map[string]ddbstore.BreakerState
+	state    map[string]replica.BreakerState
 	readErr  error // Breaker fails with this when set
 	failures int   // RecordFailure calls
 }
 
 func newMemBreakers(now func() time.Time) *memBreakers {
-	return &memBreakers{now: now, state: map[string]ddbstore.BreakerState{}}
+	return &memBreakers{now: now, state: map[string]replica.BreakerState{}}
 }
 
-func (b *memBreakers) Breaker(ctx context.Context, peer string) (ddbstore.BreakerState, error) {
+func (b *memBreakers) Breaker(ctx context.Context, peer string) (replica.BreakerState, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.readErr != nil {
-		return ddbstore.BreakerState{}, b.readErr
+		return replica.BreakerState{}, b.readErr
 	}
 	return b.state[peer], nil
 }
 
-func (b *memBreakers) RecordFailure(ctx context.Context, peer, errText string, backoff func(int) time.Duration) (ddbstore.BreakerState, error) {
+func (b *memBreakers) RecordFailure(ctx context.Context, peer, errText string, backoff func(int) time.Duration) (replica.BreakerState, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.failures++
@@ -58,7 +59,7 @@ func (b *memBreakers) RecordSuccess(ctx context.Context, peer string) error {
 	return nil
 }
 
-func (b *memBreakers) get(peer string) ddbstore.BreakerState {
+func (b *memBreakers) get(peer string) replica.BreakerState {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.state[peer]
@@ -158,7 +159,7 @@ func TestBreakerSkipsFailingPeerUntilRetryAt(t *testing.T) {
 	if rep.Status != StatusCaughtUp || rep.Applied != 5 {
 		t.Fatalf("after recovery: %+v, want caught up with 5 rows", rep)
 	}
-	if st := g.brk.get("a"); st != (ddbstore.BreakerState{}) {
+	if st := g.brk.get("a"); st != (replica.BreakerState{}) {
 		t.Errorf("breaker after a success = %+v, want closed", st)
 	}
 }
@@ -167,7 +168,7 @@ func TestBreakerSkipsFailingPeerUntilRetryAt(t *testing.T) {
 // and the outcome still counts.
 func TestExplicitPeersIgnoreOpenBreaker(t *testing.T) {
 	g := newBreakerRig(22)
-	g.brk.state["a"] = ddbstore.BreakerState{Failures: 7, RetryAt: testNow.Add(time.Hour), LastError: "old"}
+	g.brk.state["a"] = replica.BreakerState{Failures: 7, RetryAt: testNow.Add(time.Hour), LastError: "old"}
 	if rep, calls := g.pass(t, Pass{}); rep.Status != StatusSkipped || calls != 0 {
 		t.Fatalf("scheduled run: %s after %d requests, want skipped", rep.Status, calls)
 	}
@@ -184,7 +185,7 @@ func TestExplicitPeersIgnoreOpenBreaker(t *testing.T) {
 // answered, so its breaker stays closed however often writes fail.
 func TestWriteFailuresDoNotTripBreaker(t *testing.T) {
 	g := newBreakerRig(23)
-	g.store.failWrite = func(ddbstore.Memory) error { return errors.New("throttled") }
+	g.store.failWrite = func(replica.Memory) error { return errors.New("throttled") }
 	for run := 1; run <= 6; run++ {
 		rep, calls := g.pass(t, Pass{})
 		if rep.Status != StatusFailed || rep.ErrorClass != ClassWrite || calls == 0 {
@@ -200,8 +201,8 @@ func TestWriteFailuresDoNotTripBreaker(t *testing.T) {
 // statelessStore cannot read watermarks: the state table is down.
 type statelessStore struct{ *memStore }
 
-func (statelessStore) Watermark(ctx context.Context, peer string) (ddbstore.Mark, error) {
-	return ddbstore.Mark{}, errors.New("state table unreachable")
+func (statelessStore) Watermark(ctx context.Context, peer string) (watermark.Mark, error) {
+	return watermark.Mark{}, errors.New("state table unreachable")
 }
 
 // The state table failing is not the peer's fault either.
@@ -243,7 +244,7 @@ func TestEveryPeerFailureClassCounts(t *testing.T) {
 // Dry runs and backfills neither consult nor move the breaker: they are
 // operator actions on a peer the operator chose.
 func TestDryRunAndBackfillLeaveBreakerAlone(t *testing.T) {
-	open := ddbstore.BreakerState{Failures: 5, RetryAt: testNow.Add(time.Hour), LastError: "old"}
+	open := replica.BreakerState{Failures: 5, RetryAt: testNow.Add(time.Hour), LastError: "old"}
 	for name, p := range map[string]Pass{
 		"dry run":  {DryRun: true},
 		"backfill": {Range: &Range{From: ""}},
@@ -276,8 +277,8 @@ func TestUnreadableBreakerDoesNotSkip(t *testing.T) {
 // lag and the PeerFailing alarm keep seeing it while nothing is pulled.
 func TestSkippedPeerReportsWatermark(t *testing.T) {
 	g := newBreakerRig(28)
-	g.store.marks["a"] = ddbstore.Mark{Value: ts(1, 0), Epoch: 2}
-	g.brk.state["a"] = ddbstore.BreakerState{Failures: 4, RetryAt: testNow.Add(time.Minute), LastError: "refused"}
+	g.store.marks["a"] = watermark.Mark{Value: ts(1, 0), Epoch: 2}
+	g.brk.state["a"] = replica.BreakerState{Failures: 4, RetryAt: testNow.Add(time.Minute), LastError: "refused"}
 	rep, calls := g.pass(t, Pass{})
 	if calls != 0 || rep.Status != StatusSkipped {
 		t.Fatalf("%s after %d requests, want skipped", rep.Status, calls)
@@ -324,7 +325,7 @@ func TestPeerNotReachedBeforeDeadlineIsNotAFailure(t *testing.T) {
 	g := newBreakerRig(32)
 	ctx, cancel := context.WithTimeout(context.Background(), g.run.opt.Margin/2) // budget already spent
 	defer cancel()
-	g.store.marks["a"] = ddbstore.Mark{Value: ts(1, 0)}
+	g.store.marks["a"] = watermark.Mark{Value: ts(1, 0)}
 	rep := g.run.Run(ctx, Pass{Peers: peerList("a")}).Peers[0]
 	if rep.Status != StatusMore || rep.Watermark != ts(1, 0) || rep.ErrorClass != "" {
 		t.Errorf("report = %+v, want more with its watermark and no error class", rep)

@@ -8,8 +8,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // Source fetches pages from peers (peers.Client).
@@ -19,12 +20,12 @@ type Source interface {
 
 // Store keeps memories, quarantined rows and watermarks (ddbstore.Store).
 type Store interface {
-	PutMemory(ctx context.Context, m ddbstore.Memory) error
-	Quarantine(ctx context.Context, q ddbstore.Quarantined) error
-	Watermark(ctx context.Context, peer string) (ddbstore.Mark, error)
-	AdvanceWatermark(ctx context.Context, peer string, from ddbstore.Mark, to string) error
+	PutMemory(ctx context.Context, m replica.Memory) error
+	Quarantine(ctx context.Context, q replica.Quarantined) error
+	Watermark(ctx context.Context, peer string) (watermark.Mark, error)
+	AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error
 	// WouldApply reports whether PutMemory would change the table (dry runs).
-	WouldApply(ctx context.Context, m ddbstore.Memory) (bool, error)
+	WouldApply(ctx context.Context, m replica.Memory) (bool, error)
 }
 
 // Options tune a Runner. Zero values take the defaults in brackets.

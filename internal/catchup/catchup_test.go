@@ -8,8 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/watermark"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -83,7 +84,7 @@ func TestFailedWriteHoldsWatermarkBelowIt(t *testing.T) {
 	backlog(f, "m", 300, 3)
 	st := newMemStore()
 	broken := "m-0150" // ties with m-0151 and m-0152
-	st.failWrite = func(m ddbstore.Memory) error {
+	st.failWrite = func(m replica.Memory) error {
 		if m.ID == broken {
 			return errors.New("throttled")
 		}
@@ -111,9 +112,9 @@ func TestInvalidAndUnwritableRowsAreQuarantined(t *testing.T) {
 	f.putInvalid("bad-1", ts(3, 0), "priority: 11 out of range 1..10")
 	f.put("huge", ts(4, 0), nil)
 	st := newMemStore()
-	st.failWrite = func(m ddbstore.Memory) error {
+	st.failWrite = func(m replica.Memory) error {
 		if m.ID == "huge" {
-			return fmt.Errorf("%w: item over 400 KB", ddbstore.ErrUnwritable)
+			return fmt.Errorf("%w: item over 400 KB", replica.ErrUnwritable)
 		}
 		return nil
 	}
@@ -161,7 +162,7 @@ func TestBudgetEndsRunWithMore(t *testing.T) {
 	r := newRunner(multi{"a": f}, st, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), r.opt.Margin+50*time.Millisecond)
 	defer cancel()
-	slow := func(ddbstore.Memory) error { time.Sleep(2 * time.Millisecond); return nil }
+	slow := func(replica.Memory) error { time.Sleep(2 * time.Millisecond); return nil }
 	st.failWrite = slow
 	rep := r.Run(ctx, Pass{Peers: peerList("a")})
 	if p := rep.Peers[0]; p.Status != StatusMore || !p.Backlog || p.Applied == 0 || p.Applied == 500 {
@@ -180,7 +181,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 	backlog(f, "m", 30, 2)
 	f.putInvalid("bad", ts(1, 0), "title: empty")
 	st := newMemStore()
-	st.items["m-0000"] = ddbstore.Memory{ID: "m-0000", Instant: testNow, UpdatedAt: testNow.Format(time.RFC3339)}
+	st.items["m-0000"] = replica.Memory{ID: "m-0000", Instant: testNow, UpdatedAt: testNow.Format(time.RFC3339)}
 	rep := newRunner(multi{"a": f}, st, 8).Run(context.Background(), Pass{Peers: peerList("a"), DryRun: true})
 	p := rep.Peers[0]
 	if p.Applied != 29 || p.Stale != 1 || p.Invalid != 1 || p.Status != StatusCaughtUp {
@@ -198,7 +199,7 @@ func TestBackfillLeavesLiveWatermark(t *testing.T) {
 	f := newFakePeer(9)
 	backlog(f, "m", 100, 1)
 	st := newMemStore()
-	st.marks["a"] = ddbstore.Mark{Value: ts(90, 0)}
+	st.marks["a"] = watermark.Mark{Value: ts(90, 0)}
 	rep := newRunner(multi{"a": f}, st, 10).Run(context.Background(),
 		Pass{Peers: peerList("a"), Range: &Range{From: ts(9, 0), To: ts(40, 0)}})
 	p := rep.Peers[0]
@@ -254,7 +255,7 @@ type deadlineStore struct {
 	delay time.Duration
 }
 
-func (s deadlineStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
+func (s deadlineStore) PutMemory(ctx context.Context, m replica.Memory) error {
 	select {
 	case <-time.After(s.delay):
 	case <-ctx.Done():
@@ -315,7 +316,7 @@ func TestRunWaitsForAbandonedPrefetch(t *testing.T) {
 	backlog(f, "m", 30, 1)
 	src := &lingeringSource{fakePeer: f}
 	st := newMemStore()
-	st.failWrite = func(m ddbstore.Memory) error {
+	st.failWrite = func(m replica.Memory) error {
 		if m.ID == "m-0003" {
 			return errors.New("throttled") // blocks the page: its prefetch is abandoned
 		}

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"sync"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/watermark"
 )
@@ -39,7 +39,7 @@ func (r *Runner) prefetch(ctx context.Context, pr *peerRun, since string, limit 
 type peerRun struct {
 	peer  peers.Peer
 	pass  Pass
-	mark  ddbstore.Mark
+	mark  watermark.Mark
 	st    watermark.State
 	limit int
 	rep   *PeerReport
@@ -185,7 +185,7 @@ func (r *Runner) commit(ctx context.Context, pr *peerRun, dec watermark.Decision
 	if dec.Advanced && pr.pass.Range == nil && !pr.pass.DryRun {
 		err := r.store.AdvanceWatermark(ctx, pr.peer.ID, pr.mark, dec.State.Watermark)
 		switch {
-		case errors.Is(err, ddbstore.ErrConflict):
+		case errors.Is(err, replica.ErrConflict):
 			pr.rep.Status, pr.rep.Backlog = StatusMore, true
 			pr.rep.Error = "another run or a reset moved the watermark; stopped this peer"
 			return err

@@ -11,9 +11,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/stamp"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // fakePeer serves pages as an ai-memory node does: text comparison, no
@@ -99,18 +100,18 @@ func (f *fakePeer) Fetch(ctx context.Context, p peers.Peer, since string, limit 
 // larger raw content, watermarks only move forward within an epoch.
 type memStore struct {
 	mu         sync.Mutex
-	items      map[string]ddbstore.Memory
-	marks      map[string]ddbstore.Mark
-	quarantine map[string]ddbstore.Quarantined
-	failWrite  func(m ddbstore.Memory) error // injected write fault, nil = none
+	items      map[string]replica.Memory
+	marks      map[string]watermark.Mark
+	quarantine map[string]replica.Quarantined
+	failWrite  func(m replica.Memory) error // injected write fault, nil = none
 	puts       int
 }
 
 func newMemStore() *memStore {
-	return &memStore{items: map[string]ddbstore.Memory{}, marks: map[string]ddbstore.Mark{}, quarantine: map[string]ddbstore.Quarantined{}}
+	return &memStore{items: map[string]replica.Memory{}, marks: map[string]watermark.Mark{}, quarantine: map[string]replica.Quarantined{}}
 }
 
-func newer(a, b ddbstore.Memory) bool {
+func newer(a, b replica.Memory) bool {
 	if !a.Instant.Equal(b.Instant) {
 		return a.Instant.After(b.Instant)
 	}
@@ -119,7 +120,7 @@ func newer(a, b ddbstore.Memory) bool {
 	return bytes.Compare(ra, rb) > 0
 }
 
-func (s *memStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
+func (s *memStore) PutMemory(ctx context.Context, m replica.Memory) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.puts++
@@ -129,40 +130,40 @@ func (s *memStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
 		}
 	}
 	if old, ok := s.items[m.ID]; ok && !newer(m, old) {
-		return ddbstore.ErrStale
+		return replica.ErrStale
 	}
 	s.items[m.ID] = m
 	return nil
 }
 
-func (s *memStore) WouldApply(ctx context.Context, m ddbstore.Memory) (bool, error) {
+func (s *memStore) WouldApply(ctx context.Context, m replica.Memory) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old, ok := s.items[m.ID]
 	return !ok || newer(m, old), nil
 }
 
-func (s *memStore) Quarantine(ctx context.Context, q ddbstore.Quarantined) error {
+func (s *memStore) Quarantine(ctx context.Context, q replica.Quarantined) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.quarantine[q.Peer+"/"+q.RowID+"/"+q.UpdatedAt] = q
 	return nil
 }
 
-func (s *memStore) Watermark(ctx context.Context, peer string) (ddbstore.Mark, error) {
+func (s *memStore) Watermark(ctx context.Context, peer string) (watermark.Mark, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.marks[peer], nil
 }
 
-func (s *memStore) AdvanceWatermark(ctx context.Context, peer string, from ddbstore.Mark, to string) error {
+func (s *memStore) AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	cur := s.marks[peer]
 	if cur.Epoch != from.Epoch || to <= cur.Value {
-		return ddbstore.ErrConflict
+		return replica.ErrConflict
 	}
-	s.marks[peer] = ddbstore.Mark{Value: to, Epoch: cur.Epoch}
+	s.marks[peer] = watermark.Mark{Value: to, Epoch: cur.Epoch}
 	return nil
 }
 

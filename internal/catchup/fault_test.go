@@ -11,9 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // slowStore makes every write take d, and fails it without effect when
@@ -34,14 +35,14 @@ func (s slowStore) wait(ctx context.Context) error {
 	}
 }
 
-func (s slowStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
+func (s slowStore) PutMemory(ctx context.Context, m replica.Memory) error {
 	if err := s.wait(ctx); err != nil {
 		return err
 	}
 	return s.Store.PutMemory(ctx, m)
 }
 
-func (s slowStore) AdvanceWatermark(ctx context.Context, peer string, from ddbstore.Mark, to string) error {
+func (s slowStore) AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error {
 	if err := s.wait(ctx); err != nil {
 		return err
 	}
@@ -157,7 +158,7 @@ type gateStore struct {
 	release chan struct{}
 }
 
-func (g *gateStore) AdvanceWatermark(ctx context.Context, peer string, from ddbstore.Mark, to string) error {
+func (g *gateStore) AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error {
 	g.once.Do(func() {
 		close(g.arrived)
 		<-g.release
@@ -180,9 +181,9 @@ func TestLateOldPassCannotRegress(t *testing.T) {
 			if rep := w.run(context.Background(), nil); rep.Status != StatusCaughtUp {
 				t.Fatalf("newer pass: %+v", rep)
 			}
-			want := ddbstore.Mark{Value: w.mark()}
+			want := watermark.Mark{Value: w.mark()}
 			if reset {
-				want = ddbstore.Mark{Value: "", Epoch: 1}
+				want = watermark.Mark{Value: "", Epoch: 1}
 				w.mem.marks[w.peer.ID] = want
 				w.audit.noteReset(w.peer.ID, want)
 			}

@@ -7,9 +7,10 @@ import (
 	"math/rand/v2"
 	"sync"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/stamp"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // dice draws faults for one seed. rate scales every probability; 0 turns
@@ -77,31 +78,31 @@ func (s faultyStore) after(kind string, err error) error {
 	return err
 }
 
-func (s faultyStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
+func (s faultyStore) PutMemory(ctx context.Context, m replica.Memory) error {
 	if err := s.before(ctx, "put"); err != nil {
 		return err
 	}
 	if s.m.isHuge(m.ID) {
-		return fmt.Errorf("put %s: %w: item of 500000 bytes", m.ID, ddbstore.ErrUnwritable)
+		return fmt.Errorf("put %s: %w: item of 500000 bytes", m.ID, replica.ErrUnwritable)
 	}
 	return s.after("put", s.Store.PutMemory(ctx, m))
 }
 
-func (s faultyStore) Quarantine(ctx context.Context, q ddbstore.Quarantined) error {
+func (s faultyStore) Quarantine(ctx context.Context, q replica.Quarantined) error {
 	if err := s.before(ctx, "quarantine"); err != nil {
 		return err
 	}
 	return s.after("quarantine", s.Store.Quarantine(ctx, q))
 }
 
-func (s faultyStore) Watermark(ctx context.Context, peer string) (ddbstore.Mark, error) {
+func (s faultyStore) Watermark(ctx context.Context, peer string) (watermark.Mark, error) {
 	if err := s.before(ctx, "read_watermark"); err != nil {
-		return ddbstore.Mark{}, err
+		return watermark.Mark{}, err
 	}
 	return s.Store.Watermark(ctx, peer)
 }
 
-func (s faultyStore) AdvanceWatermark(ctx context.Context, peer string, from ddbstore.Mark, to string) error {
+func (s faultyStore) AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error {
 	if err := s.before(ctx, "advance"); err != nil {
 		return err
 	}

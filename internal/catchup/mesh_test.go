@@ -9,8 +9,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // mesh is a random set of fake peers for the model-based test: overlapping
@@ -145,8 +146,8 @@ func (m *mesh) rowsAtOrBelow(peer, since string) []peers.Row {
 	return out
 }
 
-func memoryOf(r peers.Row, peer string) ddbstore.Memory {
-	return ddbstore.Memory{ID: r.ID, UpdatedAt: r.UpdatedAt, Instant: r.Instant, Fields: r.Fields, Peer: peer}
+func memoryOf(r peers.Row, peer string) replica.Memory {
+	return replica.FromRow(peer, r)
 }
 
 // memTruth judges a memStore.
@@ -162,7 +163,7 @@ func (t memTruth) done(_ context.Context, peer string, r peers.Row) (bool, error
 	return r.Invalid == nil && ok && !newer(memoryOf(r, peer), held), nil
 }
 
-func (t memTruth) mark(_ context.Context, peer string) (ddbstore.Mark, error) {
+func (t memTruth) mark(_ context.Context, peer string) (watermark.Mark, error) {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
 	return t.s.marks[peer], nil
@@ -174,7 +175,7 @@ func (m *mesh) reset(s *memStore, a *auditStore) {
 	peer := m.ids[m.rng.IntN(len(m.ids))]
 	m.mu.Unlock()
 	s.mu.Lock()
-	mk := ddbstore.Mark{Value: "", Epoch: s.marks[peer].Epoch + 1}
+	mk := watermark.Mark{Value: "", Epoch: s.marks[peer].Epoch + 1}
 	s.marks[peer] = mk
 	s.mu.Unlock()
 	a.noteReset(peer, mk)

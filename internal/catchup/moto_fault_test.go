@@ -11,10 +11,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/faultproxy"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 func TestDynamoDBFaultsLoseNothing(t *testing.T) {
@@ -115,7 +115,7 @@ func TestLateOldPassOnDynamoDB(t *testing.T) {
 				if _, err := rig.direct.ResetWatermark(ctx, w.peer.ID, "", "test: pull everything again"); err != nil {
 					t.Fatal(err)
 				}
-				want = ddbstore.Mark{Value: "", Epoch: want.Epoch + 1}
+				want = watermark.Mark{Value: "", Epoch: want.Epoch + 1}
 				w.audit.noteReset(w.peer.ID, want)
 			}
 			close(g.release)

@@ -13,9 +13,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aimemory/catchup/internal/awstest"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/faultproxy"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // motoEndpoint is the DynamoDB endpoint of .ci/run's moto.
@@ -71,7 +73,7 @@ func (t ddbTruth) done(ctx context.Context, peer string, r peers.Row) (bool, err
 		switch {
 		case err == nil && !would:
 			return true, nil
-		case err != nil && !errors.Is(err, ddbstore.ErrUnwritable):
+		case err != nil && !errors.Is(err, replica.ErrUnwritable):
 			return false, err
 		}
 	}
@@ -93,6 +95,6 @@ func (t ddbTruth) quarantined(ctx context.Context, peer string, r peers.Row) (bo
 	return false, nil
 }
 
-func (t ddbTruth) mark(ctx context.Context, peer string) (ddbstore.Mark, error) {
+func (t ddbTruth) mark(ctx context.Context, peer string) (watermark.Mark, error) {
 	return t.s.Watermark(ctx, peer)
 }

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/stamp"
 )
@@ -16,7 +16,7 @@ const superseded = failed + 1
 
 // Quarantine lists and clears quarantined rows (ddbstore.Store).
 type Quarantine interface {
-	ListQuarantine(ctx context.Context, peer string) ([]ddbstore.Quarantined, error)
+	ListQuarantine(ctx context.Context, peer string) ([]replica.Quarantined, error)
 	DeleteQuarantine(ctx context.Context, peer, key string) error
 }
 
@@ -69,7 +69,7 @@ func (r *Runner) Replay(ctx context.Context, q Quarantine, peer string, dryRun b
 }
 
 // replayOne returns quarantined with the reason when the row stays invalid.
-func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr ddbstore.Quarantined, dryRun bool) (outcome, error) {
+func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr replica.Quarantined, dryRun bool) (outcome, error) {
 	if qr.Truncated {
 		return quarantined, fmt.Errorf("stored copy truncated at %d of %d bytes; fetch it from the peer", len(qr.Raw), qr.RawBytes)
 	}
@@ -80,7 +80,7 @@ func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr ddbstore.Quaran
 		}
 		return quarantined, row.Invalid
 	}
-	m := ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: qr.Peer}
+	m := replica.FromRow(qr.Peer, row)
 	if dryRun {
 		newer, err := r.store.WouldApply(ctx, m)
 		if err != nil {
@@ -94,9 +94,9 @@ func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr ddbstore.Quaran
 	switch err := r.store.PutMemory(ctx, m); {
 	case err == nil:
 		return unquarantine(ctx, q, qr, applied, false)
-	case errors.Is(err, ddbstore.ErrStale):
+	case errors.Is(err, replica.ErrStale):
 		return unquarantine(ctx, q, qr, stale, false)
-	case errors.Is(err, ddbstore.ErrUnwritable):
+	case errors.Is(err, replica.ErrUnwritable):
 		return quarantined, err
 	default:
 		return failed, err
@@ -111,12 +111,12 @@ func (r *Runner) superseded(ctx context.Context, row peers.Row) bool {
 	if err != nil || strings.TrimSpace(row.ID) == "" {
 		return false
 	}
-	wins, err := r.store.WouldApply(ctx, ddbstore.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: at, Fields: row.Fields})
+	wins, err := r.store.WouldApply(ctx, replica.Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: at, Fields: row.Fields})
 	return err == nil && !wins
 }
 
 // unquarantine removes a done row from quarantine (not in a dry run) and returns out.
-func unquarantine(ctx context.Context, q Quarantine, qr ddbstore.Quarantined, out outcome, dryRun bool) (outcome, error) {
+func unquarantine(ctx context.Context, q Quarantine, qr replica.Quarantined, out outcome, dryRun bool) (outcome, error) {
 	if dryRun {
 		return out, nil
 	}
@@ -126,7 +126,7 @@ func unquarantine(ctx context.Context, q Quarantine, qr ddbstore.Quarantined, ou
 	return out, nil
 }
 
-func (rep *ReplayReport) note(q ddbstore.Quarantined, err error) {
+func (rep *ReplayReport) note(q replica.Quarantined, err error) {
 	if len(rep.Failures) < maxFailures {
 		rep.Failures = append(rep.Failures, RowFailure{ID: q.RowID, UpdatedAt: q.UpdatedAt, Error: err.Error()})
 	}

@@ -10,36 +10,35 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
-
-	"github.com/aimemory/catchup/internal/ddbstore"
 )
 
 // memQuarantine is the quarantine of the state table in a map, keyed by
 // peer and key as ddbstore keys it.
 type memQuarantine struct {
 	mu        sync.Mutex
-	rows      map[string]ddbstore.Quarantined // peer + "/" + key
+	rows      map[string]replica.Quarantined // peer + "/" + key
 	listErr   error
 	deleteErr error
 }
 
-func newMemQuarantine(rows ...ddbstore.Quarantined) *memQuarantine {
-	q := &memQuarantine{rows: map[string]ddbstore.Quarantined{}}
+func newMemQuarantine(rows ...replica.Quarantined) *memQuarantine {
+	q := &memQuarantine{rows: map[string]replica.Quarantined{}}
 	for _, r := range rows {
 		q.rows[r.Peer+"/"+r.Key] = r
 	}
 	return q
 }
 
-func (q *memQuarantine) ListQuarantine(ctx context.Context, peer string) ([]ddbstore.Quarantined, error) {
+func (q *memQuarantine) ListQuarantine(ctx context.Context, peer string) ([]replica.Quarantined, error) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.listErr != nil {
 		return nil, q.listErr
 	}
-	var out []ddbstore.Quarantined
+	var out []replica.Quarantined
 	for _, r := range q.rows {
 		if r.Peer == peer {
 			out = append(out, r)
@@ -74,7 +73,7 @@ func (q *memQuarantine) keys(peer string) []string {
 
 // quarantineEntry builds a quarantine entry whose raw row has these fields on top
 // of a valid row's.
-func quarantineEntry(t *testing.T, key, id, updatedAt string, edit map[string]any) ddbstore.Quarantined {
+func quarantineEntry(t *testing.T, key, id, updatedAt string, edit map[string]any) replica.Quarantined {
 	t.Helper()
 	row := map[string]any{
 		"id": id, "tier": "mid", "namespace": "ops/replay", "title": "t " + id,
@@ -88,7 +87,7 @@ func quarantineEntry(t *testing.T, key, id, updatedAt string, edit map[string]an
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ddbstore.Quarantined{Peer: "a", Key: key, RowID: id, UpdatedAt: updatedAt, Reason: "was invalid", Raw: raw, RawBytes: len(raw)}
+	return replica.Quarantined{Peer: "a", Key: key, RowID: id, UpdatedAt: updatedAt, Reason: "was invalid", Raw: raw, RawBytes: len(raw)}
 }
 
 // A replay writes what is valid now and clears it, keeps what is still
@@ -106,10 +105,10 @@ func TestReplayAppliesWhatIsValidNow(t *testing.T) {
 		truncated,
 	)
 	st := newMemStore()
-	st.items["older"] = ddbstore.Memory{ID: "older", UpdatedAt: ts(9, 0), Instant: testNow}
-	st.failWrite = func(m ddbstore.Memory) error {
+	st.items["older"] = replica.Memory{ID: "older", UpdatedAt: ts(9, 0), Instant: testNow}
+	st.failWrite = func(m replica.Memory) error {
 		if m.ID == "huge" {
-			return ddbstore.ErrUnwritable
+			return replica.ErrUnwritable
 		}
 		return nil
 	}
@@ -163,7 +162,7 @@ func TestReplayDryRunChangesNothing(t *testing.T) {
 func TestReplayKeepsRowsItCouldNotFinish(t *testing.T) {
 	q := newMemQuarantine(quarantineEntry(t, "k1", "x", ts(1, 0), nil), quarantineEntry(t, "k2", "y", ts(2, 0), nil))
 	st := newMemStore()
-	st.failWrite = func(m ddbstore.Memory) error {
+	st.failWrite = func(m replica.Memory) error {
 		if m.ID == "x" {
 			return errors.New("throttled")
 		}
@@ -224,8 +223,8 @@ func TestReplayClearsSupersededRows(t *testing.T) {
 		quarantineEntry(t, "k5", "no-stamp", "yesterday", nil),
 	)
 	st := newMemStore()
-	st.items["fixed-on-peer"] = ddbstore.Memory{ID: "fixed-on-peer", UpdatedAt: ts(2, 0), Instant: testNow}
-	st.items["older-in-table"] = ddbstore.Memory{ID: "older-in-table", UpdatedAt: ts(1, 0), Instant: testNow.Add(-24 * 365 * time.Hour)}
+	st.items["fixed-on-peer"] = replica.Memory{ID: "fixed-on-peer", UpdatedAt: ts(2, 0), Instant: testNow}
+	st.items["older-in-table"] = replica.Memory{ID: "older-in-table", UpdatedAt: ts(1, 0), Instant: testNow.Add(-24 * 365 * time.Hour)}
 
 	dry := newRunner(nil, st, 10).Replay(context.Background(), q, "a", true)
 	if dry.Superseded != 1 || dry.StillInvalid != 4 || len(q.keys("a")) != 5 {

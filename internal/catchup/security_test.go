@@ -17,9 +17,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // hostileRows are rows that claim to be state: ids shaped like state keys,
@@ -61,19 +63,19 @@ func (s *recordingStore) note(w stateWrite) {
 	s.writes = append(s.writes, w)
 }
 
-func (s *recordingStore) PutMemory(ctx context.Context, m ddbstore.Memory) error {
+func (s *recordingStore) PutMemory(ctx context.Context, m replica.Memory) error {
 	s.mu.Lock()
 	s.memory[m.ID+"@"+m.UpdatedAt] = m.Peer
 	s.mu.Unlock()
 	return s.Store.PutMemory(ctx, m)
 }
 
-func (s *recordingStore) Quarantine(ctx context.Context, q ddbstore.Quarantined) error {
+func (s *recordingStore) Quarantine(ctx context.Context, q replica.Quarantined) error {
 	s.note(stateWrite{"quarantine", q.Peer, q.RowID})
 	return s.Store.Quarantine(ctx, q)
 }
 
-func (s *recordingStore) AdvanceWatermark(ctx context.Context, peer string, from ddbstore.Mark, to string) error {
+func (s *recordingStore) AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error {
 	s.note(stateWrite{"watermark", peer, to})
 	return s.Store.AdvanceWatermark(ctx, peer, from, to)
 }
@@ -84,7 +86,7 @@ type recordingBreakers struct {
 	s *recordingStore
 }
 
-func (b recordingBreakers) RecordFailure(ctx context.Context, peer, errText string, backoff func(int) time.Duration) (ddbstore.BreakerState, error) {
+func (b recordingBreakers) RecordFailure(ctx context.Context, peer, errText string, backoff func(int) time.Duration) (replica.BreakerState, error) {
 	b.s.note(stateWrite{"breaker", peer, errText})
 	return b.memBreakers.RecordFailure(ctx, peer, errText, backoff)
 }

@@ -6,73 +6,65 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
-
-// BreakerState is a peer's circuit breaker: how many runs in a row failed,
-// and until when the peer is to be skipped. The zero value is a closed
-// breaker (no failures).
-type BreakerState struct {
-	Failures  int
-	RetryAt   time.Time
-	LastError string
-}
 
 // breakerAttempts bounds RecordFailure's read-and-swap loop against another
 // pass recording a failure of the same peer at the same moment.
 const breakerAttempts = 3
 
 // Breaker reads a peer's breaker (zero when none). Errors are worth retrying.
-func (s *Store) Breaker(ctx context.Context, peer string) (BreakerState, error) {
+func (s *Store) Breaker(ctx context.Context, peer string) (replica.BreakerState, error) {
 	st, _, err := s.readBreaker(ctx, peer)
 	return st, err
 }
 
-func (s *Store) readBreaker(ctx context.Context, peer string) (BreakerState, bool, error) {
+func (s *Store) readBreaker(ctx context.Context, peer string) (replica.BreakerState, bool, error) {
 	op := "read breaker of " + peer
 	item, err := s.getState(ctx, op, peerPrefix+peer, breakerSK)
 	if err != nil || item == nil {
-		return BreakerState{}, false, err
+		return replica.BreakerState{}, false, err
 	}
 	n, err := intAttr(item, "failures")
 	if err != nil {
-		return BreakerState{}, false, fmt.Errorf("%s: %w", op, err)
+		return replica.BreakerState{}, false, fmt.Errorf("%s: %w", op, err)
 	}
 	at, err := timeAttr(item, "retry_at")
 	if err != nil {
-		return BreakerState{}, false, fmt.Errorf("%s: %w", op, err)
+		return replica.BreakerState{}, false, fmt.Errorf("%s: %w", op, err)
 	}
-	return BreakerState{Failures: int(n), RetryAt: at, LastError: stringAttr(item, "last_error")}, true, nil
+	return replica.BreakerState{Failures: int(n), RetryAt: at, LastError: stringAttr(item, "last_error")}, true, nil
 }
 
 // RecordFailure counts one more failed run of a peer and sets its retry
 // time to now + backoff(failures), failures counting this one. errText is
 // stored (cut to a few KB) for operators: it must hold no secret. It
 // returns the new state; errors are worth retrying.
-func (s *Store) RecordFailure(ctx context.Context, peer, errText string, backoff func(failures int) time.Duration) (BreakerState, error) {
+func (s *Store) RecordFailure(ctx context.Context, peer, errText string, backoff func(failures int) time.Duration) (replica.BreakerState, error) {
 	var err error
 	for range breakerAttempts {
-		var st BreakerState
+		var st replica.BreakerState
 		st, err = s.tryRecordFailure(ctx, peer, errText, backoff)
 		if !errors.Is(err, errRace) {
 			return st, err
 		}
 	}
-	return BreakerState{}, fmt.Errorf("record failure of %s: %w", peer, err)
+	return replica.BreakerState{}, fmt.Errorf("record failure of %s: %w", peer, err)
 }
 
 // errRace: another writer changed the item between our read and our write.
 var errRace = errors.New("changed by a concurrent writer, several times")
 
-func (s *Store) tryRecordFailure(ctx context.Context, peer, errText string, backoff func(int) time.Duration) (BreakerState, error) {
+func (s *Store) tryRecordFailure(ctx context.Context, peer, errText string, backoff func(int) time.Duration) (replica.BreakerState, error) {
 	old, found, err := s.readBreaker(ctx, peer)
 	if err != nil {
-		return BreakerState{}, err
+		return replica.BreakerState{}, err
 	}
 	now := s.now().UTC()
-	st := BreakerState{Failures: old.Failures + 1, LastError: clip(errText, maxTextBytes)}
+	st := replica.BreakerState{Failures: old.Failures + 1, LastError: clip(errText, maxTextBytes)}
 	st.RetryAt = now.Add(backoff(st.Failures))
 	in := &dynamodb.PutItemInput{
 		TableName: aws.String(s.state),
@@ -93,15 +85,15 @@ func (s *Store) tryRecordFailure(ctx context.Context, peer, errText string, back
 	_, err = s.api.PutItem(ctx, in)
 	switch {
 	case conditionFailed(err):
-		return BreakerState{}, errRace
+		return replica.BreakerState{}, errRace
 	case err != nil:
-		return BreakerState{}, opaque("record failure of "+peer, err)
+		return replica.BreakerState{}, opaque("record failure of "+peer, err)
 	}
 	return st, nil
 }
 
 // RecordSuccess closes a peer's breaker by deleting it; a peer without one
-// is left alone. A caller that read a zero BreakerState this run need not
+// is left alone. A caller that read a zero replica.BreakerState this run need not
 // call it. Errors are worth retrying.
 func (s *Store) RecordSuccess(ctx context.Context, peer string) error {
 	_, err := s.api.DeleteItem(ctx, &dynamodb.DeleteItemInput{

@@ -5,21 +5,22 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aimemory/catchup/internal/watermark"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // HistoryEntry records one reset of a peer's watermark.
 type HistoryEntry struct {
-	At     time.Time // when the reset was written
-	Prev   Mark      // the watermark before the reset (zero when there was none)
-	New    Mark      // the watermark the reset stored
-	Reason string    // the operator's reason
+	At     time.Time      // when the reset was written
+	Prev   watermark.Mark // the watermark before the reset (zero when there was none)
+	New    watermark.Mark // the watermark the reset stored
+	Reason string         // the operator's reason
 }
 
 // historyItem is keyed by the reset's time in a sortable form and the new
 // epoch, so that a peer's history reads back oldest first and two resets
 // never share a key.
-func (s *Store) historyItem(peer string, prev, next Mark, reason string) map[string]types.AttributeValue {
+func (s *Store) historyItem(peer string, prev, next watermark.Mark, reason string) map[string]types.AttributeValue {
 	at := s.now().UTC().Format(sortableTime)
 	sk := fmt.Sprintf("%s%s#%d", historyPrefix, at, next.Epoch)
 	return stateItem(peerPrefix+peer, sk, map[string]types.AttributeValue{
@@ -62,8 +63,8 @@ func historyFromItem(item map[string]types.AttributeValue) (HistoryEntry, error)
 	}
 	return HistoryEntry{
 		At:     at,
-		Prev:   Mark{Value: stringAttr(item, "prev_value"), Epoch: pe},
-		New:    Mark{Value: stringAttr(item, "value"), Epoch: ne},
+		Prev:   watermark.Mark{Value: stringAttr(item, "prev_value"), Epoch: pe},
+		New:    watermark.Mark{Value: stringAttr(item, "value"), Epoch: ne},
 		Reason: stringAttr(item, "reason"),
 	}, nil
 }

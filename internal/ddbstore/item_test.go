@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -18,7 +19,7 @@ import (
 var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
 func TestMemoryItem(t *testing.T) {
-	m := Memory{
+	m := replica.Memory{
 		ID:        "m1",
 		UpdatedAt: "2026-06-01T12:00:05.5+02:00",
 		Instant:   time.Date(2026, 6, 1, 10, 0, 5, 5e8, time.UTC),
@@ -50,20 +51,20 @@ func TestMemoryItem(t *testing.T) {
 }
 
 func TestMemoryItemRefuses(t *testing.T) {
-	ok := Memory{ID: "m1", UpdatedAt: "2026-06-01T10:00:05Z", Instant: t0, Peer: "p"}
-	with := func(f func(*Memory)) Memory { m := ok; f(&m); return m }
+	ok := replica.Memory{ID: "m1", UpdatedAt: "2026-06-01T10:00:05Z", Instant: t0, Peer: "p"}
+	with := func(f func(*replica.Memory)) replica.Memory { m := ok; f(&m); return m }
 	tests := []struct {
 		name       string
-		m          Memory
+		m          replica.Memory
 		unwritable bool // else a plain error
 	}{
-		{"reserved field", with(func(m *Memory) { m.Fields = map[string]any{"_cu_ts": "x"} }), true},
-		{"empty id", with(func(m *Memory) { m.ID = "" }), true},
-		{"id too long for a key", with(func(m *Memory) { m.ID = strings.Repeat("a", 2049) }), true},
-		{"over 400 KB", with(func(m *Memory) { m.Fields = map[string]any{"content": strings.Repeat("x", 410*1024)} }), true},
-		{"number out of range", with(func(m *Memory) { m.Fields = map[string]any{"n": jsonNumber("1e400")} }), true},
-		{"field id disagrees", with(func(m *Memory) { m.Fields = map[string]any{"id": "m2"} }), false},
-		{"field updated_at disagrees", with(func(m *Memory) { m.Fields = map[string]any{"updated_at": "2026-06-01T10:00:05.000Z"} }), false},
+		{"reserved field", with(func(m *replica.Memory) { m.Fields = map[string]any{"_cu_ts": "x"} }), true},
+		{"empty id", with(func(m *replica.Memory) { m.ID = "" }), true},
+		{"id too long for a key", with(func(m *replica.Memory) { m.ID = strings.Repeat("a", 2049) }), true},
+		{"over 400 KB", with(func(m *replica.Memory) { m.Fields = map[string]any{"content": strings.Repeat("x", 410*1024)} }), true},
+		{"number out of range", with(func(m *replica.Memory) { m.Fields = map[string]any{"n": jsonNumber("1e400")} }), true},
+		{"field id disagrees", with(func(m *replica.Memory) { m.Fields = map[string]any{"id": "m2"} }), false},
+		{"field updated_at disagrees", with(func(m *replica.Memory) { m.Fields = map[string]any{"updated_at": "2026-06-01T10:00:05.000Z"} }), false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -74,7 +75,7 @@ func TestMemoryItemRefuses(t *testing.T) {
 			}
 		})
 	}
-	big := with(func(m *Memory) { m.Fields = map[string]any{"content": strings.Repeat("x", 390*1024)} })
+	big := with(func(m *replica.Memory) { m.Fields = map[string]any{"content": strings.Repeat("x", 390*1024)} })
 	if _, err := memoryItem(big, t0); err != nil {
 		t.Errorf("390 KB item refused: %v", err)
 	}
@@ -98,10 +99,10 @@ func TestPutMemoryTranslatesErrors(t *testing.T) {
 		want error // sentinel, or nil for "retry later"
 		ctx  error // context error that must stay detectable
 	}{
-		{"condition", &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}, ErrStale, nil},
-		{"too large", validation("Item size has exceeded the maximum allowed size"), ErrUnwritable, nil},
-		{"number", validation("Number overflow. Attempting to store a number with magnitude larger than supported range"), ErrUnwritable, nil},
-		{"nesting", validation("Nesting Levels have exceeded supported limits"), ErrUnwritable, nil},
+		{"condition", &types.ConditionalCheckFailedException{Message: aws.String("The conditional request failed")}, replica.ErrStale, nil},
+		{"too large", validation("Item size has exceeded the maximum allowed size"), replica.ErrUnwritable, nil},
+		{"number", validation("Number overflow. Attempting to store a number with magnitude larger than supported range"), replica.ErrUnwritable, nil},
+		{"nesting", validation("Nesting Levels have exceeded supported limits"), replica.ErrUnwritable, nil},
 		{"wrong table schema", validation("One or more parameter values were invalid: Missing the key id in the item"), nil, nil},
 		{"bad expression", validation("Invalid ConditionExpression: Syntax error"), nil, nil},
 		{"throttled", &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}, nil, nil},
@@ -109,7 +110,7 @@ func TestPutMemoryTranslatesErrors(t *testing.T) {
 		{"no table", &types.ResourceNotFoundException{Message: aws.String("no table")}, nil, nil},
 		{"deadline", fmt.Errorf("request send failed: %w", context.DeadlineExceeded), nil, context.DeadlineExceeded},
 	}
-	m := Memory{ID: "m1", UpdatedAt: "2026-06-01T10:00:05Z", Instant: t0, Peer: "p"}
+	m := replica.Memory{ID: "m1", UpdatedAt: "2026-06-01T10:00:05Z", Instant: t0, Peer: "p"}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := New(putErrAPI{err: tt.err}, "mem", "state", func() time.Time { return t0 })
@@ -117,7 +118,7 @@ func TestPutMemoryTranslatesErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("PutMemory succeeded")
 			}
-			for _, sentinel := range []error{ErrStale, ErrUnwritable, ErrConflict} {
+			for _, sentinel := range []error{replica.ErrStale, replica.ErrUnwritable, replica.ErrConflict} {
 				if errors.Is(err, sentinel) != (sentinel == tt.want) {
 					t.Errorf("PutMemory = %v; errors.Is(%v) = %v", err, sentinel, !(sentinel == tt.want))
 				}

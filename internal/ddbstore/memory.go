@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -32,27 +33,18 @@ const maxKeyBytes = 2048
 // without _cu_ts was not written by this store and counts as oldest.
 const putCondition = "attribute_not_exists(#id) OR attribute_not_exists(#ts) OR #ts < :ts OR (#ts = :ts AND #dg < :dg)"
 
-// Memory is one valid row to write.
-type Memory struct {
-	ID        string
-	UpdatedAt string         // exact peer text, stored as a string attribute
-	Instant   time.Time      // parsed UpdatedAt: decides who wins
-	Fields    map[string]any // every field of the row (json.Number for numbers)
-	Peer      string         // peer id it came from (kept as a meta attribute)
-}
-
 // PutMemory writes m when the table has no item with m.ID, or an older one
 // (by instant; equal instants are won by the larger content digest). It
-// returns ErrStale when refused by that condition, ErrUnwritable for an item
+// returns replica.ErrStale when refused by that condition, replica.ErrUnwritable for an item
 // DynamoDB can never take (over 400 KB, a number out of range, a field named
 // with MetaPrefix...), or another error (retryable, after SDK retries).
 // Fields may hold "id" and "updated_at"; they must then equal ID and UpdatedAt.
-func (s *Store) PutMemory(ctx context.Context, m Memory) error {
+func (s *Store) PutMemory(ctx context.Context, m replica.Memory) error {
 	op := "put memory " + clip(m.ID, 128)
 	item, err := memoryItem(m, s.now())
 	var uw *unwritableError
 	if errors.As(err, &uw) {
-		return fmt.Errorf("%s: %w: %s", op, ErrUnwritable, uw.reason)
+		return fmt.Errorf("%s: %w: %s", op, replica.ErrUnwritable, uw.reason)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", op, err)
@@ -72,17 +64,17 @@ func (s *Store) PutMemory(ctx context.Context, m Memory) error {
 		return nil
 	}
 	if conditionFailed(err) {
-		return fmt.Errorf("%s: %w", op, ErrStale)
+		return fmt.Errorf("%s: %w", op, replica.ErrStale)
 	}
 	if reason, ok := itemRejected(err); ok {
-		return fmt.Errorf("%s: %w: %s", op, ErrUnwritable, reason)
+		return fmt.Errorf("%s: %w: %s", op, replica.ErrUnwritable, reason)
 	}
 	return opaque(op, err)
 }
 
 // memoryItem builds the item for m: its fields, id and updated_at as given,
 // and the meta attributes. Refusals DynamoDB would make are *unwritableError.
-func memoryItem(m Memory, now time.Time) (map[string]types.AttributeValue, error) {
+func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValue, error) {
 	if err := checkIdentity(m); err != nil {
 		return nil, err
 	}
@@ -111,7 +103,7 @@ func memoryItem(m Memory, now time.Time) (map[string]types.AttributeValue, error
 
 // checkIdentity refuses an id DynamoDB cannot key by, and Fields that
 // contradict ID or UpdatedAt (a caller's bug, so a plain error).
-func checkIdentity(m Memory) error {
+func checkIdentity(m replica.Memory) error {
 	if m.ID == "" || len(m.ID) > maxKeyBytes {
 		return &unwritableError{fmt.Sprintf("id of %d bytes: DynamoDB keys take 1 to %d", len(m.ID), maxKeyBytes)}
 	}

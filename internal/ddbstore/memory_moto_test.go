@@ -6,17 +6,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/google/go-cmp/cmp"
 )
 
 // version is a row as a peer sends it.
-func version(t *testing.T, id, updatedAt, content string) Memory {
+func version(t *testing.T, id, updatedAt, content string) replica.Memory {
 	t.Helper()
 	instant, err := time.Parse(time.RFC3339Nano, updatedAt)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Memory{
+	return replica.Memory{
 		ID:        id,
 		UpdatedAt: updatedAt,
 		Instant:   instant,
@@ -42,29 +43,29 @@ func TestPutMemoryNewerWins(t *testing.T) {
 		}, "2026-06-01T10:00:05.5+00:00"},
 		{"older instant loses though its text sorts last", []write{
 			{"2026-06-01T10:00:05.5+00:00", nil},
-			{"2026-06-01T10:00:05Z", ErrStale},
+			{"2026-06-01T10:00:05Z", replica.ErrStale},
 		}, "2026-06-01T10:00:05.5+00:00"},
 		{"same version twice", []write{
 			{"2026-06-01T10:00:05Z", nil},
-			{"2026-06-01T10:00:05Z", ErrStale},
+			{"2026-06-01T10:00:05Z", replica.ErrStale},
 		}, "2026-06-01T10:00:05Z"},
 		{"older", []write{
 			{"2026-06-01T10:00:06Z", nil},
-			{"2026-06-01T10:00:05Z", ErrStale},
-			{"2026-06-01T12:00:05+02:00", ErrStale},
+			{"2026-06-01T10:00:05Z", replica.ErrStale},
+			{"2026-06-01T12:00:05+02:00", replica.ErrStale},
 		}, "2026-06-01T10:00:06Z"},
 		{"offsets compared as instants", []write{
 			{"2026-06-01T12:00:05+02:00", nil},
-			{"2026-06-01T10:00:04.999999999Z", ErrStale},
+			{"2026-06-01T10:00:04.999999999Z", replica.ErrStale},
 			{"2026-06-01T10:00:05.000000001Z", nil},
 		}, "2026-06-01T10:00:05.000000001Z"},
 		{"year 9999 and before 1970", []write{
 			{"1969-12-31T23:59:58Z", nil},
 			{"1969-12-31T23:59:59.5Z", nil},
-			{"1969-12-31T23:59:58.999Z", ErrStale},
+			{"1969-12-31T23:59:58.999Z", replica.ErrStale},
 			{"9999-12-31T23:59:59.999999999Z", nil},
-			{"2026-06-01T10:00:05Z", ErrStale},
-			{"9999-12-31T23:59:59.999999998Z", ErrStale},
+			{"2026-06-01T10:00:05Z", replica.ErrStale},
+			{"9999-12-31T23:59:59.999999998Z", replica.ErrStale},
 		}, "9999-12-31T23:59:59.999999999Z"},
 	}
 	for i, tt := range tests {
@@ -95,7 +96,7 @@ func TestPutMemoryNewerWins(t *testing.T) {
 func TestPutMemoryTiesConverge(t *testing.T) {
 	tests := []struct {
 		name string
-		a, b Memory
+		a, b replica.Memory
 	}{
 		{"different text", version(t, "m1", "2026-06-01T10:00:05Z", "same"), version(t, "m1", "2026-06-01T10:00:05.000+00:00", "same")},
 		{"same text, different content", version(t, "m1", "2026-06-01T10:00:05Z", "from peer a"), version(t, "m1", "2026-06-01T10:00:05Z", "from peer b")},
@@ -108,14 +109,14 @@ func TestPutMemoryTiesConverge(t *testing.T) {
 			if stringAttr(ib, attrDigest) > stringAttr(ia, attrDigest) {
 				winner, loser = tt.b, tt.a
 			}
-			for _, order := range [][2]Memory{{winner, loser}, {loser, winner}} {
+			for _, order := range [][2]replica.Memory{{winner, loser}, {loser, winner}} {
 				s, _ := testStore(t)
 				ctx := testContext(t)
 				if err := s.PutMemory(ctx, order[0]); err != nil {
 					t.Fatal(err)
 				}
 				err := s.PutMemory(ctx, order[1])
-				if wantStale := order[1].Fields["content"] == loser.Fields["content"] && order[1].UpdatedAt == loser.UpdatedAt; errors.Is(err, ErrStale) != wantStale {
+				if wantStale := order[1].Fields["content"] == loser.Fields["content"] && order[1].UpdatedAt == loser.UpdatedAt; errors.Is(err, replica.ErrStale) != wantStale {
 					t.Errorf("second write = %v, want stale: %v", err, wantStale)
 				}
 				st, _, err := s.GetMemory(ctx, "m1")
@@ -187,8 +188,8 @@ func TestPutMemoryUnwritable(t *testing.T) {
 			if _, err := memoryItem(m, t0); (err == nil) == tt.local {
 				t.Fatalf("memoryItem = %v, want local refusal: %v", err, tt.local)
 			}
-			if err := s.PutMemory(ctx, m); !errors.Is(err, ErrUnwritable) {
-				t.Errorf("PutMemory = %v, want ErrUnwritable", err)
+			if err := s.PutMemory(ctx, m); !errors.Is(err, replica.ErrUnwritable) {
+				t.Errorf("PutMemory = %v, want replica.ErrUnwritable", err)
 			}
 			if _, found, err := s.GetMemory(ctx, m.ID); found || err != nil {
 				t.Errorf("GetMemory after refusal = %v, %v", found, err)

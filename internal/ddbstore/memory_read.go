@@ -7,6 +7,7 @@ import (
 	"math/big"
 	"strings"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -14,9 +15,9 @@ import (
 
 // Stored is a memory as the table holds it.
 type Stored struct {
-	Memory           // Fields hold every attribute except the meta ones
-	Digest    string // the tie-breaking digest of the row
-	WrittenAt string // when the store wrote it (RFC 3339)
+	replica.Memory        // Fields hold every attribute except the meta ones
+	Digest         string // the tie-breaking digest of the row
+	WrittenAt      string // when the store wrote it (RFC 3339)
 }
 
 // GetMemory reads the stored version of a memory with a consistent read;
@@ -94,13 +95,13 @@ func stringAttr(item map[string]types.AttributeValue, name string) string {
 
 // WouldApply reports whether PutMemory(m) would change the table now, by the
 // same rule as PutMemory's condition, reading instead of writing (dry runs).
-// An item PutMemory would refuse as unwritable returns an ErrUnwritable error.
-func (s *Store) WouldApply(ctx context.Context, m Memory) (bool, error) {
+// An item PutMemory would refuse as unwritable returns an replica.ErrUnwritable error.
+func (s *Store) WouldApply(ctx context.Context, m replica.Memory) (bool, error) {
 	op := "peek memory " + clip(m.ID, 128)
 	item, err := memoryItem(m, s.now())
 	var uw *unwritableError
 	if errors.As(err, &uw) {
-		return false, fmt.Errorf("%s: %w: %s", op, ErrUnwritable, uw.reason)
+		return false, fmt.Errorf("%s: %w: %s", op, replica.ErrUnwritable, uw.reason)
 	}
 	if err != nil {
 		return false, fmt.Errorf("%s: %w", op, err)

@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -22,28 +22,13 @@ const (
 	maxStampBytes = 256
 )
 
-// Quarantined is an invalid row recorded for operators.
-type Quarantined struct {
-	Peer      string
-	Key       string // stable per (peer, raw row); set by Quarantine when empty
-	RowID     string
-	UpdatedAt string
-	Reason    string
-	Raw       []byte // truncated past 350 KB (Truncated, RawSHA256, RawBytes say so)
-	Truncated bool
-	RawSHA256 string
-	RawBytes  int
-	FirstSeen time.Time
-	LastSeen  time.Time
-}
-
 // Quarantine records an invalid row (idempotent per Key: recording it again
 // updates only the reason and LastSeen, keeping FirstSeen and the row). An
 // empty Key becomes the first 32 hex digits of the SHA-256 of Raw. Raw is
 // stored as text (invalid UTF-8 replaced by U+FFFD; RawSHA256 is of the
 // original bytes) and cut at 350 KB; RowID, UpdatedAt and Reason are cut to
 // a few KB. Errors are worth retrying.
-func (s *Store) Quarantine(ctx context.Context, q Quarantined) error {
+func (s *Store) Quarantine(ctx context.Context, q replica.Quarantined) error {
 	sum := sha256.Sum256(q.Raw)
 	rawHex := hex.EncodeToString(sum[:])
 	if q.Key == "" {
@@ -89,7 +74,7 @@ func (s *Store) Quarantine(ctx context.Context, q Quarantined) error {
 // units on every pass that pulled the row again, and DynamoDB emulators
 // (moto) count the old and the new value together and refuse such an update
 // of a large item, which left the row not done and its peer blocked.
-func (s *Store) requarantine(ctx context.Context, q Quarantined) (bool, error) {
+func (s *Store) requarantine(ctx context.Context, q replica.Quarantined) (bool, error) {
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                aws.String(s.state),
 		Key:                      stateKey(quarantinePrefix+q.Peer, rowPrefix+q.Key),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -11,8 +12,8 @@ import (
 
 // ListQuarantine returns every quarantined row of a peer, ordered by Key.
 // Errors are worth retrying.
-func (s *Store) ListQuarantine(ctx context.Context, peer string) ([]Quarantined, error) {
-	var rows []Quarantined
+func (s *Store) ListQuarantine(ctx context.Context, peer string) ([]replica.Quarantined, error) {
+	var rows []replica.Quarantined
 	err := s.queryState(ctx, "list quarantine of "+peer, quarantinePrefix+peer, rowPrefix,
 		func(item map[string]types.AttributeValue) error {
 			q, err := quarantinedFromItem(item)
@@ -25,20 +26,20 @@ func (s *Store) ListQuarantine(ctx context.Context, peer string) ([]Quarantined,
 	return rows, nil
 }
 
-func quarantinedFromItem(item map[string]types.AttributeValue) (Quarantined, error) {
+func quarantinedFromItem(item map[string]types.AttributeValue) (replica.Quarantined, error) {
 	n, err := intAttr(item, "raw_bytes")
 	if err != nil {
-		return Quarantined{}, err
+		return replica.Quarantined{}, err
 	}
 	first, err := timeAttr(item, "first_seen")
 	if err != nil {
-		return Quarantined{}, err
+		return replica.Quarantined{}, err
 	}
 	last, err := timeAttr(item, "last_seen")
 	if err != nil {
-		return Quarantined{}, err
+		return replica.Quarantined{}, err
 	}
-	return Quarantined{
+	return replica.Quarantined{
 		Peer:      stringAttr(item, "peer"),
 		Key:       strings.TrimPrefix(stringAttr(item, StateSortKey), rowPrefix),
 		RowID:     stringAttr(item, "row_id"),

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
 )
 
 // TestQuarantineLargeRowAgain records a row of the largest kind twice, as a
@@ -13,7 +15,7 @@ func TestQuarantineLargeRowAgain(t *testing.T) {
 	s, c := testStore(t)
 	ctx := testContext(t)
 	raw := []byte(`{"id":"h","attachment":"` + strings.Repeat("x", 420_000) + `"}`)
-	q := Quarantined{Peer: "p1", RowID: "h", UpdatedAt: "2026-06-01T10:00:05Z", Reason: "item too large", Raw: raw}
+	q := replica.Quarantined{Peer: "p1", RowID: "h", UpdatedAt: "2026-06-01T10:00:05Z", Reason: "item too large", Raw: raw}
 	if err := s.Quarantine(ctx, q); err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -18,7 +19,7 @@ func TestQuarantine(t *testing.T) {
 	ctx := testContext(t)
 	raw := []byte(`{"id":"bad id","updated_at":"2026-06-01T10:00:05Z","priority":11}`)
 	sum := sha256.Sum256(raw)
-	q := Quarantined{Peer: "p1", RowID: "bad id", UpdatedAt: "2026-06-01T10:00:05Z", Reason: "priority 11 out of 1..10", Raw: raw}
+	q := replica.Quarantined{Peer: "p1", RowID: "bad id", UpdatedAt: "2026-06-01T10:00:05Z", Reason: "priority 11 out of 1..10", Raw: raw}
 	if err := s.Quarantine(ctx, q); err != nil {
 		t.Fatal(err)
 	}
@@ -28,10 +29,10 @@ func TestQuarantine(t *testing.T) {
 		t.Fatal(err)
 	}
 	big := []byte(`{"content":"x` + strings.Repeat("é", 200*1024) + `"}`) // 400 KB, cut mid-character
-	if err := s.Quarantine(ctx, Quarantined{Peer: "p1", Key: "big", Reason: "content too long", Raw: big}); err != nil {
+	if err := s.Quarantine(ctx, replica.Quarantined{Peer: "p1", Key: "big", Reason: "content too long", Raw: big}); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Quarantine(ctx, Quarantined{Peer: "p2", Reason: "other peer", Raw: raw}); err != nil {
+	if err := s.Quarantine(ctx, replica.Quarantined{Peer: "p2", Reason: "other peer", Raw: raw}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ListQuarantine(ctx, "p1")
@@ -39,7 +40,7 @@ func TestQuarantine(t *testing.T) {
 		t.Fatal(err)
 	}
 	bigSum := sha256.Sum256(big)
-	want := []Quarantined{
+	want := []replica.Quarantined{
 		{Peer: "p1", Key: hex.EncodeToString(sum[:])[:32], RowID: "bad id", UpdatedAt: "2026-06-01T10:00:05Z",
 			Reason: q.Reason, Raw: raw, RawSHA256: hex.EncodeToString(sum[:]), RawBytes: len(raw),
 			FirstSeen: t0, LastSeen: t0.Add(time.Hour)},
@@ -78,7 +79,7 @@ func TestBreaker(t *testing.T) {
 	for n := 1; n <= 3; n++ {
 		c.Set(t0.Add(time.Duration(n) * time.Hour))
 		got, err := s.RecordFailure(ctx, "p1", "unreachable "+strings.Repeat("!", n), backoff)
-		want := BreakerState{Failures: n, RetryAt: c.Now().Add(time.Duration(n) * time.Minute), LastError: "unreachable " + strings.Repeat("!", n)}
+		want := replica.BreakerState{Failures: n, RetryAt: c.Now().Add(time.Duration(n) * time.Minute), LastError: "unreachable " + strings.Repeat("!", n)}
 		if err != nil || !cmp.Equal(want, got) {
 			t.Errorf("RecordFailure #%d = %+v, %v; want %+v", n, got, err, want)
 		}
@@ -162,7 +163,7 @@ func TestQuarantineInvalidUTF8(t *testing.T) {
 	s, _ := testStore(t)
 	ctx := testContext(t)
 	raw := []byte("{\"content\":\"\xff\"}")
-	if err := s.Quarantine(ctx, Quarantined{Peer: "p1", Reason: "not UTF-8", Raw: raw}); err != nil {
+	if err := s.Quarantine(ctx, replica.Quarantined{Peer: "p1", Reason: "not UTF-8", Raw: raw}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.ListQuarantine(ctx, "p1")

@@ -5,7 +5,7 @@
 // Two tables: the memories table holds one item per memory id; the state
 // table holds everything else under a partition key `pk` and a sort key `sk`
 // (see TableSchemas). Errors are classified by what the caller does next:
-// ErrStale, ErrUnwritable, ErrConflict; any other error is worth retrying on a
+// replica.ErrStale, replica.ErrUnwritable, replica.ErrConflict; any other error is worth retrying on a
 // later run (the SDK has already retried throttling and 5xx). SDK error types
 // never leave this package; context cancellation stays detectable with
 // errors.Is.
@@ -13,21 +13,9 @@ package ddbstore
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-)
-
-// Errors, classified by what the caller does next.
-var (
-	// ErrStale: the table already holds this version or a newer one. Done.
-	ErrStale = errors.New("table holds a newer or equal version")
-	// ErrUnwritable: DynamoDB refuses this item for good (too large, a number
-	// out of range...). Quarantine the row; retrying will not help.
-	ErrUnwritable = errors.New("item can never be written")
-	// ErrConflict: a watermark write lost to a newer value or a reset. Not a failure.
-	ErrConflict = errors.New("watermark changed underneath")
 )
 
 // dynamoAPI is the part of the DynamoDB client the store uses;

@@ -5,46 +5,42 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/aimemory/catchup/internal/catchup/replica"
+	"github.com/aimemory/catchup/internal/watermark"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
-
-// Mark is a stored watermark.
-type Mark struct {
-	Value string // "" = never pulled
-	Epoch int64  // bumped by every reset; a pass advances only within its epoch
-}
 
 // advanceBody is the part of the advance condition that applies once the
 // item exists: same epoch, and strictly forward. DynamoDB compares strings
 // by their UTF-8 bytes, the order the peers' cursors use.
 const advanceBody = "#epoch = :epoch AND (attribute_not_exists(#v) OR #v < :to)"
 
-// Watermark reads a peer's stored watermark (zero Mark when none).
-func (s *Store) Watermark(ctx context.Context, peer string) (Mark, error) {
+// Watermark reads a peer's stored watermark (zero watermark.Mark when none).
+func (s *Store) Watermark(ctx context.Context, peer string) (watermark.Mark, error) {
 	m, _, err := s.readMark(ctx, peer)
 	return m, err
 }
 
-func (s *Store) readMark(ctx context.Context, peer string) (m Mark, found bool, err error) {
+func (s *Store) readMark(ctx context.Context, peer string) (m watermark.Mark, found bool, err error) {
 	op := "read watermark of " + peer
 	item, err := s.getState(ctx, op, peerPrefix+peer, watermarkSK)
 	if err != nil || item == nil {
-		return Mark{}, false, err
+		return watermark.Mark{}, false, err
 	}
 	epoch, err := intAttr(item, "epoch")
 	if err != nil {
-		return Mark{}, false, fmt.Errorf("%s: %w", op, err)
+		return watermark.Mark{}, false, fmt.Errorf("%s: %w", op, err)
 	}
-	return Mark{Value: stringAttr(item, "value"), Epoch: epoch}, true, nil
+	return watermark.Mark{Value: stringAttr(item, "value"), Epoch: epoch}, true, nil
 }
 
 // AdvanceWatermark stores to when it is byte-wise greater than the stored
-// value and the epoch still equals from.Epoch; otherwise ErrConflict. A
+// value and the epoch still equals from.Epoch; otherwise replica.ErrConflict. A
 // first advance (no item yet) is allowed in epoch 0 only. Other errors are
 // worth retrying.
-func (s *Store) AdvanceWatermark(ctx context.Context, peer string, from Mark, to string) error {
+func (s *Store) AdvanceWatermark(ctx context.Context, peer string, from watermark.Mark, to string) error {
 	op := "advance watermark of " + peer
 	if to == "" {
 		return fmt.Errorf("%s: empty value", op)
@@ -57,7 +53,7 @@ func (s *Store) AdvanceWatermark(ctx context.Context, peer string, from Mark, to
 	}
 	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:                 aws.String(s.state),
-		Item:                      s.markItem(peer, Mark{Value: to, Epoch: from.Epoch}),
+		Item:                      s.markItem(peer, watermark.Mark{Value: to, Epoch: from.Epoch}),
 		ConditionExpression:       aws.String(cond),
 		ExpressionAttributeNames:  names,
 		ExpressionAttributeValues: map[string]types.AttributeValue{":epoch": num(from.Epoch), ":to": str(to)},
@@ -66,12 +62,12 @@ func (s *Store) AdvanceWatermark(ctx context.Context, peer string, from Mark, to
 	case err == nil:
 		return nil
 	case conditionFailed(err):
-		return fmt.Errorf("%s: %w", op, ErrConflict)
+		return fmt.Errorf("%s: %w", op, replica.ErrConflict)
 	}
 	return opaque(op, err)
 }
 
-func (s *Store) markItem(peer string, m Mark) map[string]types.AttributeValue {
+func (s *Store) markItem(peer string, m watermark.Mark) map[string]types.AttributeValue {
 	return stateItem(peerPrefix+peer, watermarkSK, map[string]types.AttributeValue{
 		"value": str(m.Value), "epoch": num(m.Epoch), "updated_at": str(s.stamp()),
 	})
@@ -85,25 +81,25 @@ const resetAttempts = 3
 // ResetWatermark sets a peer's watermark to to (which may be "", to pull
 // everything again) in a new epoch, so that passes started before the reset
 // cannot advance it any more, and records the previous mark in the history,
-// in one transaction. It returns the previous mark, or ErrConflict when the
+// in one transaction. It returns the previous mark, or replica.ErrConflict when the
 // watermark kept changing underneath, or another error worth retrying.
-func (s *Store) ResetWatermark(ctx context.Context, peer, to, reason string) (prev Mark, err error) {
+func (s *Store) ResetWatermark(ctx context.Context, peer, to, reason string) (prev watermark.Mark, err error) {
 	for range resetAttempts {
 		prev, err = s.tryReset(ctx, peer, to, reason)
-		if !errors.Is(err, ErrConflict) {
+		if !errors.Is(err, replica.ErrConflict) {
 			return prev, err
 		}
 	}
 	return prev, err
 }
 
-func (s *Store) tryReset(ctx context.Context, peer, to, reason string) (Mark, error) {
+func (s *Store) tryReset(ctx context.Context, peer, to, reason string) (watermark.Mark, error) {
 	op := "reset watermark of " + peer
 	prev, found, err := s.readMark(ctx, peer)
 	if err != nil {
-		return Mark{}, err
+		return watermark.Mark{}, err
 	}
-	next := Mark{Value: to, Epoch: prev.Epoch + 1}
+	next := watermark.Mark{Value: to, Epoch: prev.Epoch + 1}
 	// Swap only what was read: the reset records the previous mark exactly.
 	cond, names := "attribute_not_exists(#pk)", map[string]string{"#pk": StatePartitionKey}
 	var values map[string]types.AttributeValue
@@ -128,7 +124,7 @@ func (s *Store) tryReset(ctx context.Context, peer, to, reason string) (Mark, er
 	case err == nil:
 		return prev, nil
 	case conditionFailed(err):
-		return prev, fmt.Errorf("%s: %w", op, ErrConflict)
+		return prev, fmt.Errorf("%s: %w", op, replica.ErrConflict)
 	}
 	return prev, opaque(op, err)
 }

@@ -6,16 +6,13 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/smithy-go"
 )
 
-// SecretsAPI is the one Secrets Manager call SecretsCache makes;
-// *secretsmanager.Client satisfies it.
-type SecretsAPI interface {
-	GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput,
-		opts ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error)
+// SecretValues reads a secret's value by id (internal/peers/awssecrets over
+// Secrets Manager). Its errors wrap ErrRejected (no retry fixes it: missing,
+// denied, undecryptable) or ErrUnavailable, and never hold the value.
+type SecretValues interface {
+	SecretValue(ctx context.Context, id string) ([]byte, error)
 }
 
 // SecretsCache is a KeySource over Secrets Manager that keeps each secret's
@@ -23,7 +20,7 @@ type SecretsAPI interface {
 // Concurrent requests for the same secret share one fetch. Failures are not
 // cached. It is safe for concurrent use.
 type SecretsCache struct {
-	api SecretsAPI
+	api SecretValues
 	ttl time.Duration
 	now func() time.Time
 
@@ -53,7 +50,7 @@ type flight struct {
 
 // NewSecretsCache builds a cache over api. ttl <= 0 disables caching (every
 // call fetches); now is the clock that ages entries.
-func NewSecretsCache(api SecretsAPI, ttl time.Duration, now func() time.Time) *SecretsCache {
+func NewSecretsCache(api SecretValues, ttl time.Duration, now func() time.Time) *SecretsCache {
 	return &SecretsCache{
 		api:      api,
 		ttl:      ttl,
@@ -123,45 +120,15 @@ func (c *SecretsCache) load(ctx context.Context, id string, fresh bool, f *fligh
 }
 
 func (c *SecretsCache) fetch(ctx context.Context, id string) (Credentials, error) {
-	out, err := c.api.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: &id})
+	value, err := c.api.SecretValue(ctx, id)
 	if err != nil {
-		return Credentials{}, fmt.Errorf("secret %q: %w: %w", id, err, secretsErrorClass(err))
-	}
-	var value []byte
-	switch {
-	case out.SecretString != nil:
-		value = []byte(*out.SecretString)
-	default:
-		value = out.SecretBinary
+		return Credentials{}, fmt.Errorf("secret %q: %w", id, err)
 	}
 	creds, err := ParseSecret(value)
 	if err != nil {
 		return Credentials{}, fmt.Errorf("secret %q: %w", id, err)
 	}
 	return creds, nil
-}
-
-// rejectedCodes are Secrets Manager errors that no retry fixes: the secret
-// id, the policy or the role is wrong.
-var rejectedCodes = map[string]bool{
-	"ResourceNotFoundException":   true,
-	"AccessDeniedException":       true,
-	"DecryptionFailure":           true,
-	"InvalidParameterException":   true,
-	"InvalidRequestException":     true,
-	"ValidationException":         true,
-	"UnrecognizedClientException": true,
-	"InvalidSignatureException":   true,
-}
-
-// secretsErrorClass sorts a Secrets Manager error by what the caller does
-// next: a configuration problem, or throttling, network and the like.
-func secretsErrorClass(err error) error {
-	var api smithy.APIError
-	if errors.As(err, &api) && rejectedCodes[api.ErrorCode()] && !isContextErr(err) {
-		return ErrRejected
-	}
-	return ErrUnavailable
 }
 
 func isContextErr(err error) bool {

@@ -5,19 +5,18 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
-	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aimemory/catchup/internal/fakeclock"
 )
 
-// fakeSM is an in-memory Secrets Manager. When hold is set, the first call
+// fakeSM is an in-memory secret store, answering as awssecrets does. When hold is set, the first call
 // waits for it to close (or for its context); entered signals each call.
 type fakeSM struct {
 	mu      sync.Mutex
@@ -32,8 +31,7 @@ func newFakeSM(values map[string]string) *fakeSM {
 	return &fakeSM{values: values, errs: map[string]error{}}
 }
 
-func (f *fakeSM) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecretValueInput,
-	_ ...func(*secretsmanager.Options)) (*secretsmanager.GetSecretValueOutput, error) {
+func (f *fakeSM) SecretValue(ctx context.Context, id string) ([]byte, error) {
 	f.mu.Lock()
 	f.calls++
 	first, hold, entered := f.calls == 1, f.hold, f.entered
@@ -45,19 +43,19 @@ func (f *fakeSM) GetSecretValue(ctx context.Context, in *secretsmanager.GetSecre
 		select {
 		case <-hold:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, fmt.Errorf("%w: %w", ctx.Err(), ErrUnavailable)
 		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if err := f.errs[*in.SecretId]; err != nil {
+	if err := f.errs[id]; err != nil {
 		return nil, err
 	}
-	v, ok := f.values[*in.SecretId]
+	v, ok := f.values[id]
 	if !ok {
-		return nil, &smithy.GenericAPIError{Code: "ResourceNotFoundException", Message: "Secrets Manager can't find the specified secret."}
+		return nil, fmt.Errorf("ResourceNotFoundException: Secrets Manager can't find the specified secret: %w", ErrRejected)
 	}
-	return &secretsmanager.GetSecretValueOutput{SecretString: &v}, nil
+	return []byte(v), nil
 }
 
 func (f *fakeSM) set(id, value string) {
@@ -206,13 +204,8 @@ func TestSecretsCacheErrors(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"not found", &smithy.GenericAPIError{Code: "ResourceNotFoundException"}, ErrRejected},
-		{"access denied", &smithy.GenericAPIError{Code: "AccessDeniedException"}, ErrRejected},
-		{"kms", &smithy.GenericAPIError{Code: "DecryptionFailure"}, ErrRejected},
-		{"throttled", &smithy.GenericAPIError{Code: "ThrottlingException"}, ErrUnavailable},
-		{"internal", &smithy.GenericAPIError{Code: "InternalServiceError"}, ErrUnavailable},
-		{"network", errors.New("dial tcp 127.0.0.1:1: connect: connection refused"), ErrUnavailable},
-		{"timeout", context.DeadlineExceeded, ErrUnavailable},
+		{"rejected", fmt.Errorf("AccessDeniedException: %w", ErrRejected), ErrRejected},
+		{"unavailable", fmt.Errorf("ThrottlingException: %w", ErrUnavailable), ErrUnavailable},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -87,3 +87,9 @@ type Decision struct {
 	Advanced bool // State.Watermark moved forward
 	Outcome  Outcome
 }
+
+// Mark is a peer's stored watermark.
+type Mark struct {
+	Value string // "" = never pulled
+	Epoch int64  // bumped by every reset; a pass advances only within its epoch
+}
