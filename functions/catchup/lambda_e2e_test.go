@@ -51,7 +51,7 @@ type lambdaFixture struct {
 	store        *ddbstore.Store
 	env          map[string]string // the function's variables, as the template declares them
 	alpha, beta  *peertest.Server
-	alphaInvalid []string // ids of alpha's rows that break protocol.md §5
+	alphaInvalid []string // ids of alpha's rows that break docs/protocol.md §5
 	valid        int      // valid rows across both peers
 	close        func()   // takes both peers down
 }

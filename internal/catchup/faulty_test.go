@@ -129,7 +129,7 @@ type faultySource struct {
 var nextSinceLies = []string{"9999-12-31T23:59:59Z", "2026-11-27T13:00:00Z", "yesterday", "2000-01-01T00:00:00Z"}
 
 func (s faultySource) Fetch(ctx context.Context, p peers.Peer, since string, limit int) (*peers.Page, error) {
-	if since != "" && !stamp.Valid(since) { // the peer parses since (protocol.md §2), faults or not
+	if since != "" && !stamp.Valid(since) { // the peer parses since (docs/protocol.md §2), faults or not
 		return nil, fmt.Errorf("400 Bad Request: invalid since %q: %w", since, peers.ErrRejected)
 	}
 	switch {

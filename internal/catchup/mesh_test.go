@@ -19,7 +19,7 @@ import (
 // dated in the future, rows the store can never take, and rows some peers
 // hide from us. Writes after the start are stamped in later whole seconds,
 // as a peer's clock stamps them, so that text order agrees with time order
-// across the writes that follow a pull (protocol.md §3).
+// across the writes that follow a pull (docs/protocol.md §3).
 type mesh struct {
 	mu     sync.Mutex
 	rng    *rand.Rand

@@ -1,4 +1,4 @@
-// Package peers speaks the ai-memory sync protocol (protocol.md §1–§5): peer
+// Package peers speaks the ai-memory sync protocol (docs/protocol.md §1–§5): peer
 // configuration, the GET /api/v1/sync/since client with retries and a capped
 // body, row decoding and validation, and API keys from Secrets Manager.
 //

@@ -225,7 +225,7 @@ func writeJSON(w http.ResponseWriter, code int, body string) {
 	fmt.Fprint(w, body)
 }
 
-// validRowJSON is a row that passes every rule of protocol.md §5, with an
+// validRowJSON is a row that passes every rule of docs/protocol.md §5, with an
 // unknown field of a newer server.
 func validRowJSON(id, updatedAt string) string {
 	return fmt.Sprintf(`{"id":%s,"tier":"long","namespace":"team/alpha","title":"A title","content":"Some content\nwith a newline","tags":["a","b"],"priority":5,"confidence":0.9,"source":"api","access_count":3,"created_at":"2026-01-01T00:00:00Z","updated_at":%s,"metadata":{"k":[1,2,{"x":null}]},"lifecycle_state":"active"}`,

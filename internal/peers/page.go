@@ -39,7 +39,7 @@ func (p *Page) Examined() int {
 // body that ends inside the JSON: a short read is treated as a transport
 // fault and retried, since a peer that meant to answer sent a whole object
 // and a reset connection looks the same from here). A row that breaks
-// protocol.md §5 never fails the page: it comes back with Row.Invalid set.
+// docs/protocol.md §5 never fails the page: it comes back with Row.Invalid set.
 func decodePage(r io.Reader, asked int) (*Page, error) {
 	d := &pageDecoder{dec: json.NewDecoder(r), page: &Page{Limit: asked}, seen: map[string]bool{}}
 	d.dec.UseNumber()

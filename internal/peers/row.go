@@ -23,14 +23,14 @@ type Row struct {
 	ID            string          // "" when absent or not a string
 	UpdatedAt     string          // "" when absent or not a string
 	Instant       time.Time       // parsed UpdatedAt; zero when Invalid != nil
-	Invalid       error           // non-nil: why the row breaks protocol.md §5 (quarantine it)
+	Invalid       error           // non-nil: why the row breaks docs/protocol.md §5 (quarantine it)
 	DuplicateKeys []string        // keys that appear more than once in Raw, each listed once
 }
 
 // DecodeRow decodes one element of `memories` as Fetch does: strictID
 // applies the v0.7+ id rule (the page came from a peer that sends
 // scope_status). It never fails: a row that is not an object, is not UTF-8,
-// or breaks protocol.md §5 comes back with Invalid set. raw is kept, not
+// or breaks docs/protocol.md §5 comes back with Invalid set. raw is kept, not
 // copied.
 func DecodeRow(raw json.RawMessage, strictID bool) Row {
 	return decodeRow(raw, strictID)

@@ -11,7 +11,7 @@ import (
 // sigPrefix names the algorithm in X-Memory-Sig.
 const sigPrefix = "ed25519="
 
-// signedBytes is what a newest peer verifies (protocol.md §1): the method,
+// signedBytes is what a newest peer verifies (docs/protocol.md §1): the method,
 // the path and the raw query, one per line, then a NUL byte and the nonce.
 func signedBytes(path, rawQuery, nonce string) []byte {
 	msg := make([]byte, 0, len("GET\n\n\x00")+len(path)+len(rawQuery)+len(nonce))

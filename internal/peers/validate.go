@@ -11,7 +11,7 @@ import (
 	"github.com/aimemory/catchup/internal/stamp"
 )
 
-// Limits of protocol.md §5, the peers' own.
+// Limits of docs/protocol.md §5, the peers' own.
 const (
 	maxIDBytes       = 128
 	maxTitleChars    = 512
@@ -32,7 +32,7 @@ type fieldRule struct {
 }
 
 // rowRules are checked in this order, so a row breaking several rules is
-// always reported by the same one. The optional fields of protocol.md §5
+// always reported by the same one. The optional fields of docs/protocol.md §5
 // may be absent; a field no rule names is kept and never checked.
 var rowRules = []fieldRule{
 	{"id", true, checkID},
@@ -53,7 +53,7 @@ var rowRules = []fieldRule{
 	{"expires_at", false, nullableString},
 }
 
-// ValidateFields checks a decoded row against protocol.md §5 and returns the
+// ValidateFields checks a decoded row against docs/protocol.md §5 and returns the
 // first rule it breaks, named by its field: `priority: 11 out of range
 // 1..10`. strictID applies the v0.7+ id rule (only A-Za-z0-9_:.@-, no "..").
 // Numbers may be json.Number (as Fetch decodes them) or float64. Errors

@@ -64,7 +64,7 @@ func TestAPIKey(t *testing.T) {
 	}
 }
 
-// signer signs requests as protocol.md §1 says a newest client must.
+// signer signs requests as docs/protocol.md §1 says a newest client must.
 type signer struct{ priv ed25519.PrivateKey }
 
 func (sg signer) headers(rawQuery, nonce string) map[string]string {

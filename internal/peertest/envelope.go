@@ -6,7 +6,7 @@ import (
 )
 
 // Generation is a server generation in the field; it decides the envelope
-// (protocol.md §2) and whether rows are scope-filtered.
+// (docs/protocol.md §2) and whether rows are scope-filtered.
 type Generation int
 
 // The three generations a client must handle.

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Memory returns a valid row (every protocol.md §5 rule holds, given a
+// Memory returns a valid row (every docs/protocol.md §5 rule holds, given a
 // valid id and updatedAt) with some v0.7 fields and one newest field. Its
 // fields derive from id, and its content names updatedAt, so two versions of
 // one memory differ in content. created_at equals updatedAt.
@@ -42,7 +42,7 @@ func Memory(id, updatedAt string) map[string]any {
 // backlogBase is the first instant of a Backlog.
 var backlogBase = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
-// stampFormats are the ways peers write one instant (protocol.md §3), with
+// stampFormats are the ways peers write one instant (docs/protocol.md §3), with
 // the precision each can express.
 var stampFormats = []struct {
 	layout string

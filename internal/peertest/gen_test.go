@@ -10,7 +10,7 @@ import (
 	"unicode"
 )
 
-// violations lists the protocol.md §5 rules row breaks (a test's own
+// violations lists the docs/protocol.md §5 rules row breaks (a test's own
 // reading of them, for the generators).
 func violations(row map[string]any) []string {
 	var bad []string

@@ -6,7 +6,7 @@ import (
 	"strconv"
 )
 
-// Limits of the real server (protocol.md §1).
+// Limits of the real server (docs/protocol.md §1).
 const (
 	DefaultLimit = 500    // limit when the request has none
 	MaxLimit     = 10_000 // larger limits are cut to this

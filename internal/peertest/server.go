@@ -1,6 +1,6 @@
 // Package peertest serves the ai-memory sync protocol for tests, demos and
 // benchmarks: a fake peer that answers GET /api/v1/sync/since the way the
-// real servers do (protocol.md §1–§3), warts included, so that a client
+// real servers do (docs/protocol.md §1–§3), warts included, so that a client
 // tested against it meets the same traps in the field:
 //
 //   - the query is form-decoded, so an unencoded '+' in since breaks it (400);

@@ -9,7 +9,7 @@ import (
 // as a 400, so the detail does not matter.
 var errStamp = errors.New("not an RFC 3339 timestamp")
 
-// parseStamp reads s by the peers' lenient rules (protocol.md §5): RFC 3339
+// parseStamp reads s by the peers' lenient rules (docs/protocol.md §5): RFC 3339
 // with 'T', 't' or ' ' between date and time, 'Z', 'z' or ±hh:mm, and any
 // number of fraction digits (digits past nanoseconds are ignored). It is
 // written here, not borrowed from the client, so the fake and the client can

@@ -8,7 +8,7 @@ import (
 	"github.com/aimemory/catchup/internal/stamp"
 )
 
-// Advance applies protocol.md §4 to one page fetched from st.Cursor and
+// Advance applies docs/protocol.md §4 to one page fetched from st.Cursor and
 // returns the new state. now and skew bound how far into the future a
 // watermark may go (rule 6); skew also bounds an acceptable next_since (rule 5).
 //

@@ -14,7 +14,7 @@ type simRow struct {
 	visible bool // in our scope; the server filters the others after the LIMIT
 }
 
-// simPeer behaves as protocol.md §3 says a peer does: text comparison, no
+// simPeer behaves as docs/protocol.md §3 says a peer does: text comparison, no
 // tie-breaker, LIMIT before filtering, and (newest servers) a next_since that
 // is safe for what it examined. It also plays the store: each visible row
 // fails to apply with probability failRate until it has once been done.

@@ -71,7 +71,7 @@ func runAdvanceCases(t *testing.T, cases []advanceCase) {
 	}
 }
 
-// Rules 1 to 3 of protocol.md §4: byte-wise order, done rows, and the first
+// Rules 1 to 3 of docs/protocol.md §4: byte-wise order, done rows, and the first
 // not-done row (§7: advancing past a failure; a failure tying a success).
 func TestAdvanceDoneAndFailed(t *testing.T) {
 	runAdvanceCases(t, []advanceCase{

@@ -1,4 +1,4 @@
-// Package watermark holds the rules of protocol.md §4 for advancing a per-peer
+// Package watermark holds the rules of docs/protocol.md §4 for advancing a per-peer
 // watermark so that no row is ever skipped. It is pure: no I/O, no clock, no
 // AWS; it imports only the standard library and internal/stamp.
 //
