@@ -38,6 +38,10 @@ type Options struct {
 	Budget           time.Duration // run length when the context has no deadline [5m]
 	Now              func() time.Time
 	Breakers         Breakers // nil: no circuit breaker
+	// Progress, when set, is called from a peer's drain at most every
+	// ProgressEvery [10s] with where it stands.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
 }
 
 // Runner runs passes. It is safe for concurrent use; each Run is independent.
@@ -58,6 +62,9 @@ func New(src Source, store Store, opt Options) *Runner {
 	}
 	if opt.WriteConcurrency <= 0 {
 		opt.WriteConcurrency = 32
+	}
+	if opt.ProgressEvery <= 0 {
+		opt.ProgressEvery = defaultProgressEvery
 	}
 	if opt.Skew <= 0 {
 		opt.Skew = 5 * time.Minute

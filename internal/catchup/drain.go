@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
@@ -47,6 +48,8 @@ type peerRun struct {
 	// fetches counts the page fetches under way, so that a pass never
 	// returns with a request still running (abandoned prefetches included).
 	fetches sync.WaitGroup
+	// started and lastProgress pace Options.Progress.
+	started, lastProgress time.Time
 }
 
 // drain pulls one peer until it is caught up, fails, stalls or the budget ends.
@@ -88,7 +91,7 @@ func (r *Runner) drain(ctx, budget context.Context, p peers.Peer, pass Pass) (re
 
 // begin reads where the peer stands.
 func (r *Runner) begin(ctx context.Context, p peers.Peer, pass Pass, rep *PeerReport) (*peerRun, error) {
-	pr := &peerRun{peer: p, pass: pass, limit: r.opt.PageLimit, rep: rep}
+	pr := &peerRun{peer: p, pass: pass, limit: r.opt.PageLimit, rep: rep, started: r.opt.Now()}
 	if pass.Range != nil {
 		pr.st = watermark.State{Watermark: pass.Range.From, Cursor: pass.Range.From}
 		return pr, nil
@@ -139,6 +142,7 @@ func (r *Runner) step(ctx, pctx context.Context, pr *peerRun, f *fetched) *fetch
 	if err != nil {
 		return cancelled(ahead)
 	}
+	r.progress(pr)
 	return r.follow(pctx, pr, dec, page, ahead)
 }
 
