@@ -41,11 +41,11 @@ type Spec struct {
 // child's rusage.
 type Result struct {
 	Mode       string        `json:"mode"`
-	Rows       int           `json:"rows"`    // rows written (applied)
-	Done       int           `json:"done"`    // rows done: applied, stale or quarantined
-	Failed     int           `json:"failed"`  // rows neither written nor quarantined
-	Seconds    float64       `json:"seconds"` // wall time of the measured part
-	Mallocs    uint64        `json:"mallocs"` // heap allocations during the measured part
+	Rows       int           `json:"rows"`        // rows written (applied)
+	Done       int           `json:"done"`        // rows done: applied, stale or quarantined
+	Failed     int           `json:"rows_failed"` // rows neither written nor quarantined
+	Seconds    float64       `json:"seconds"`     // wall time of the measured part
+	Mallocs    uint64        `json:"mallocs"`     // heap allocations during the measured part
 	AllocBytes uint64        `json:"alloc_bytes"`
 	Pages      int           `json:"pages,omitempty"`
 	Peers      []PeerOutcome `json:"peers,omitempty"`

@@ -2,6 +2,7 @@ package catchup
 
 import (
 	"context"
+	"encoding/json"
 	"sync"
 	"testing"
 	"time"
@@ -51,4 +52,22 @@ func TestNoProgressWithoutCallbackOrBeforeInterval(t *testing.T) {
 		t.Fatalf("progress called %d times with no time passing", called)
 	}
 	newRunner(multi{"a": f}, newMemStore(), 100).Run(context.Background(), Pass{Peers: peerList("a")}) // nil Progress: no panic
+}
+
+// A peer's status "failed" must not sit next to a row count spelled the same.
+func TestReportNamesRowCountApartFromStatus(t *testing.T) {
+	b, err := json.Marshal(PeerReport{Status: StatusFailed, Failed: 0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m["failed"]; ok {
+		t.Errorf("report has a key \"failed\" beside status %q: %s", m["status"], b)
+	}
+	if _, ok := m["rows_failed"]; !ok {
+		t.Errorf("report lacks rows_failed: %s", b)
+	}
 }

@@ -41,11 +41,11 @@ type PeerReport struct {
 	Peer          string `json:"peer"`
 	Status        string `json:"status"`
 	Pages         int    `json:"pages"`
-	Fetched       int    `json:"fetched"` // rows received, less re-reads of rows this run already did
-	Applied       int    `json:"applied"` // rows that changed the table (dry run: would change)
-	Stale         int    `json:"stale"`   // rows the table already had in this or a newer version
-	Invalid       int    `json:"invalid"` // rows quarantined
-	Failed        int    `json:"failed"`  // rows neither written nor quarantined
+	Fetched       int    `json:"fetched"`     // rows received, less re-reads of rows this run already did
+	Applied       int    `json:"applied"`     // rows that changed the table (dry run: would change)
+	Stale         int    `json:"stale"`       // rows the table already had in this or a newer version
+	Invalid       int    `json:"invalid"`     // rows quarantined
+	Failed        int    `json:"rows_failed"` // rows neither written nor quarantined (not the peer's status)
 	Watermark     string `json:"watermark"`
 	PrevWatermark string `json:"previous_watermark"`
 	// Cursor is where the run stopped reading, when it differs from Watermark
