@@ -83,7 +83,7 @@ func decodeError(err error) error {
 	case errors.Is(err, ErrBadResponse):
 		return err
 	case errors.As(err, &tooLarge):
-		return fmt.Errorf("%w: %w", err, ErrBadResponse)
+		return fmt.Errorf("%w: %w: %w", err, ErrTooLarge, ErrBadResponse)
 	case errors.As(err, &syntax):
 		return fmt.Errorf("not JSON: %v at byte %d: %w", syntax, syntax.Offset, ErrBadResponse)
 	}

@@ -272,6 +272,9 @@ func TestFetchBodyCap(t *testing.T) {
 			if err != nil && !strings.Contains(err.Error(), "exceeds 2000 bytes") {
 				t.Errorf("error %q does not name the cap", err)
 			}
+			if err != nil && !errors.Is(err, ErrTooLarge) {
+				t.Errorf("error %q is not ErrTooLarge", err)
+			}
 			if n := len(f.requests()); n != 1 {
 				t.Errorf("%d requests, want 1 (no retry)", n)
 			}
