@@ -246,3 +246,25 @@ func (r *seedResult) checkFinal(m *mesh, mem *memStore, audit *auditStore) {
 		}
 	}
 }
+
+// A v0.6 relay's copy of a memory keeps its updated_at but drops the fields
+// it does not know: at that instant the full version wins, whichever peer is
+// pulled first, though the relay's copy sorts larger (docs/protocol.md §6).
+func TestRelayCopyWithFewerFieldsLosesTie(t *testing.T) {
+	at := ts(1, 0)
+	for _, order := range [][]string{{"full", "relay"}, {"relay", "full"}} {
+		full, relay := newFakePeer(1), newFakePeer(2)
+		full.put("m1", at, map[string]any{"content": "aaa", "lifecycle_state": "active"})
+		relay.put("m1", at, map[string]any{"content": "zzz"})
+		st := newMemStore()
+		r := newRunner(multi{"full": full, "relay": relay}, st, 10)
+		for _, id := range order {
+			if rep := r.Run(context.Background(), Pass{Peers: peerList(id)}).Peers[0]; rep.Status != StatusCaughtUp {
+				t.Fatalf("%v: peer %s: %+v", order, id, rep)
+			}
+		}
+		if got := st.items["m1"].Fields["lifecycle_state"]; got != "active" {
+			t.Errorf("%v: stored %v, want the full version", order, st.items["m1"].Fields)
+		}
+	}
+}

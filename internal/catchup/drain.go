@@ -45,6 +45,7 @@ type peerRun struct {
 	limit int
 	rep   *PeerReport
 	seen  map[string]string // id -> raw of the rows done on the previous page
+	size  sizing            // the peer's page cap and what fit under the body cap
 	// fetches counts the page fetches under way, so that a pass never
 	// returns with a request still running (abandoned prefetches included).
 	fetches sync.WaitGroup
@@ -118,11 +119,15 @@ func (r *Runner) step(ctx, pctx context.Context, pr *peerRun, f *fetched) *fetch
 			rep.Status, rep.Backlog = StatusMore, true
 			return nil
 		}
+		if errors.Is(f.err, peers.ErrTooLarge) {
+			return r.shrink(pctx, pr, f)
+		}
 		rep.fail(fetchClass(f.err), fmt.Errorf("pull page %d: %w", rep.Pages+1, f.err))
 		return nil
 	}
 	page := f.page
 	rep.Pages++
+	pr.size.fitted(f.since, f.limit, page.Limit)
 	now, skew := r.opt.Now(), r.opt.Skew
 	var ahead *fetched
 	if guess := watermark.Advance(pr.st, reduce(page, nil), now, skew); guess.Outcome == watermark.Continue && pctx.Err() == nil && !pr.pastRange(page) {
@@ -153,8 +158,7 @@ func (r *Runner) follow(pctx context.Context, pr *peerRun, dec watermark.Decisio
 	case watermark.CaughtUp:
 		rep.Status = StatusCaughtUp
 	case watermark.Stalled:
-		rep.Status, rep.Backlog = StatusStalled, true
-		rep.Error = fmt.Sprintf("a full page of %d rows at one updated_at cannot advance the cursor %q", pr.limit, pr.st.Cursor)
+		pr.stall(fmt.Sprintf("the peer caps pages at %d rows", page.Limit))
 	case watermark.Blocked:
 		rep.Status, rep.Backlog = StatusFailed, true
 		rep.ErrorClass = ClassWrite
@@ -170,7 +174,11 @@ func (r *Runner) follow(pctx context.Context, pr *peerRun, dec watermark.Decisio
 		}
 		limit := r.opt.PageLimit
 		if dec.Outcome == watermark.Widen {
-			limit = watermark.NextLimit(pr.limit)
+			var why string
+			if limit, why = pr.size.widen(page.Limit); why != "" {
+				pr.stall(why)
+				return cancelled(ahead)
+			}
 		}
 		if ahead != nil && (ahead.since != pr.st.Cursor || ahead.limit != limit) {
 			ahead = cancelled(ahead)
@@ -182,6 +190,32 @@ func (r *Runner) follow(pctx context.Context, pr *peerRun, dec watermark.Decisio
 		return ahead
 	}
 	return cancelled(ahead)
+}
+
+// stall stops the peer as stalled: a full page of one tie group cannot move
+// the cursor, and no larger page can be had (why says which cap).
+func (pr *peerRun) stall(why string) {
+	pr.rep.Status, pr.rep.Backlog = StatusStalled, true
+	pr.rep.Error = fmt.Sprintf("a full page of %d rows at one updated_at cannot advance the cursor %q: %s",
+		pr.limit, pr.st.Cursor, why)
+}
+
+// shrink answers a page over the body cap: ask again at a size between the
+// last page that fit and this one, or stop when there is none.
+func (r *Runner) shrink(pctx context.Context, pr *peerRun, f *fetched) *fetched {
+	next, ok := pr.size.tooLarge(f.since, f.limit)
+	switch {
+	case ok:
+		pr.limit = next
+		return r.prefetch(pctx, pr, pr.st.Cursor, next)
+	case pr.size.fit > 0:
+		pr.limit = pr.size.fit
+		pr.stall(fmt.Sprintf("a page of %d rows fits under MAX_RESPONSE_BYTES but one of %d does not; raise MAX_RESPONSE_BYTES", pr.size.fit, pr.size.over))
+	default:
+		pr.rep.fail(ClassBadResponse, fmt.Errorf("pull page %d: one row from since %q does not fit under MAX_RESPONSE_BYTES; raise it: %w",
+			pr.rep.Pages+1, pr.st.Cursor, f.err))
+	}
+	return nil
 }
 
 // commit stores the watermark when the page moved it, and adopts the new state.

@@ -115,6 +115,9 @@ func newer(a, b replica.Memory) bool {
 	if !a.Instant.Equal(b.Instant) {
 		return a.Instant.After(b.Instant)
 	}
+	if na, nb := a.FieldCount(), b.FieldCount(); na != nb {
+		return na > nb
+	}
 	ra, _ := json.Marshal(a.Fields)
 	rb, _ := json.Marshal(b.Fields)
 	return bytes.Compare(ra, rb) > 0

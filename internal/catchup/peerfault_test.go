@@ -110,9 +110,15 @@ func TestPeerFaultsLoseNothing(t *testing.T) {
 			backlog60(w)
 			w.srv.SetFaultFunc(func(_ *http.Request, n int) peertest.Fault { return when(n >= 3, peertest.Truncated()) })
 		}, failedMidDrain(ClassUnreachable)},
-		{"body over the cap", nil, func(w *wire) {
+		// A page over the body cap is asked again smaller (§4 rule 4)...
+		{"body over the cap once", nil, func(w *wire) {
 			backlog60(w)
 			w.srv.SetFaultFunc(faultOn(peertest.Oversized(300<<10), 3))
+		}, caughtUpFirst},
+		// ...and fails the peer only when not even one row fits.
+		{"body over the cap at every size", nil, func(w *wire) {
+			backlog60(w)
+			w.srv.SetFaultFunc(func(_ *http.Request, n int) peertest.Fault { return when(n >= 3, peertest.Oversized(300<<10)) })
 		}, failedMidDrain(ClassBadResponse)},
 		{"not JSON", nil, func(w *wire) {
 			backlog60(w)

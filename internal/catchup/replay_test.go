@@ -241,3 +241,21 @@ func TestReplayClearsSupersededRows(t *testing.T) {
 		t.Errorf("replay wrote %d invalid rows", st.puts)
 	}
 }
+
+// A row quarantined for a leap second (23:59:60, which the peers accept) is
+// valid now: a replay writes it and clears it.
+func TestReplayAppliesLeapSecond(t *testing.T) {
+	const leap = "2026-06-30T23:59:60.5+00:00"
+	q := newMemQuarantine(quarantineEntry(t, "k1", "leap", leap, nil))
+	st := newMemStore()
+	rep := newRunner(nil, st, 10).Replay(context.Background(), q, "a", false)
+	if rep.Applied != 1 || rep.StillInvalid != 0 {
+		t.Errorf("report = %+v, want the leap-second row applied", rep)
+	}
+	if got, ok := st.items["leap"]; !ok || got.UpdatedAt != leap {
+		t.Errorf("leap-second row in the table = %+v, %v", got, ok)
+	}
+	if len(q.keys("a")) != 0 {
+		t.Errorf("left in quarantine: %v", q.keys("a"))
+	}
+}

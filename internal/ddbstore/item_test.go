@@ -38,6 +38,7 @@ func TestMemoryItem(t *testing.T) {
 	}
 	want := map[string]types.AttributeValue{
 		"_cu_ts":         &types.AttributeValueMemberN{Value: "1780308005500000000"},
+		"_cu_nf":         &types.AttributeValueMemberN{Value: "4"},
 		"_cu_digest":     &types.AttributeValueMemberS{Value: digest(data)},
 		"_cu_peer":       &types.AttributeValueMemberS{Value: "p1"},
 		"_cu_written_at": &types.AttributeValueMemberS{Value: "2026-06-01T10:00:00Z"},

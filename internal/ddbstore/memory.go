@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -20,7 +21,8 @@ const MetaPrefix = "_cu_"
 // Meta attributes of a memory item.
 const (
 	attrTS        = MetaPrefix + "ts"         // N: the instant of updated_at, integer ns since the epoch
-	attrDigest    = MetaPrefix + "digest"     // S: hex SHA-256 of the row, breaks ties
+	attrNF        = MetaPrefix + "nf"         // N: the row's top-level field count, breaks ties first
+	attrDigest    = MetaPrefix + "digest"     // S: hex SHA-256 of the row, breaks remaining ties
 	attrPeer      = MetaPrefix + "peer"       // S: the peer the version came from
 	attrWrittenAt = MetaPrefix + "written_at" // S: when this store wrote it
 )
@@ -28,13 +30,20 @@ const (
 // maxKeyBytes is DynamoDB's limit on a partition key value.
 const maxKeyBytes = 2048
 
-// putCondition lets a version in when the table has none of this id, or an
-// older one by instant, or the same instant with a smaller digest. An item
-// without _cu_ts was not written by this store and counts as oldest.
-const putCondition = "attribute_not_exists(#id) OR attribute_not_exists(#ts) OR #ts < :ts OR (#ts = :ts AND #dg < :dg)"
+// putCondition lets a version in when the table has none of this id, or one
+// that is smaller in the total order (instant, field count, digest): an older
+// instant, or the same instant with fewer fields, or the same instant and
+// field count with a smaller digest (docs/protocol.md §6). An item without
+// _cu_ts was not written by this store and counts as oldest; one without
+// _cu_nf was written before field counts were kept and counts, at its
+// instant, as having the fewest fields, so any version of that instant
+// written now replaces it once and the total order holds from then on.
+const putCondition = "attribute_not_exists(#id) OR attribute_not_exists(#ts) OR #ts < :ts OR " +
+	"(#ts = :ts AND (attribute_not_exists(#nf) OR #nf < :nf OR (#nf = :nf AND #dg < :dg)))"
 
 // PutMemory writes m when the table has no item with m.ID, or an older one
-// (by instant; equal instants are won by the larger content digest). It
+// (by instant; equal instants are won by more fields, then by the larger
+// content digest). It
 // returns replica.ErrStale when refused by that condition, replica.ErrUnwritable for an item
 // DynamoDB can never take (over 400 KB, a number out of range, a field named
 // with MetaPrefix...), or another error (retryable, after SDK retries).
@@ -54,10 +63,10 @@ func (s *Store) PutMemory(ctx context.Context, m replica.Memory) error {
 		Item:                item,
 		ConditionExpression: aws.String(putCondition),
 		ExpressionAttributeNames: map[string]string{
-			"#id": MemoryKey, "#ts": attrTS, "#dg": attrDigest,
+			"#id": MemoryKey, "#ts": attrTS, "#nf": attrNF, "#dg": attrDigest,
 		},
 		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":ts": item[attrTS], ":dg": item[attrDigest],
+			":ts": item[attrTS], ":nf": item[attrNF], ":dg": item[attrDigest],
 		},
 	})
 	if err == nil {
@@ -91,7 +100,10 @@ func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValu
 	}
 	item[MemoryKey] = &types.AttributeValueMemberS{Value: m.ID}
 	item["updated_at"] = &types.AttributeValueMemberS{Value: m.UpdatedAt}
+	// Every attribute so far is a field of the row: len(item) is m.FieldCount().
+	nf := strconv.Itoa(len(item))
 	item[attrDigest] = &types.AttributeValueMemberS{Value: digest(item)}
+	item[attrNF] = &types.AttributeValueMemberN{Value: nf}
 	item[attrTS] = &types.AttributeValueMemberN{Value: tsNumber(m.Instant)}
 	item[attrPeer] = &types.AttributeValueMemberS{Value: m.Peer}
 	item[attrWrittenAt] = &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)}

@@ -2,11 +2,15 @@ package ddbstore
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -209,5 +213,93 @@ func TestPutMemoryNumberBounds(t *testing.T) {
 		if err := s.PutMemory(ctx, m); err != nil {
 			t.Errorf("PutMemory(%s) = %v", n, err)
 		}
+	}
+}
+
+// relayPair is a memory's full version and a v0.6 relay's copy of it: the
+// same updated_at, one field fewer, and a digest larger than the full
+// version's, so that the digest alone would pick the relay's copy.
+func relayPair(t *testing.T, id string) (full, relay replica.Memory) {
+	t.Helper()
+	const at = "2026-06-01T10:00:05Z"
+	for i := 0; ; i++ {
+		full = version(t, id, at, fmt.Sprintf("content %d", i))
+		full.Fields["lifecycle_state"] = "active"
+		relay = version(t, id, at, fmt.Sprintf("content %d", i))
+		fi, _ := memoryItem(full, t0)
+		ri, _ := memoryItem(relay, t0)
+		if stringAttr(ri, attrDigest) > stringAttr(fi, attrDigest) {
+			return full, relay
+		}
+	}
+}
+
+// At equal instants the version with more fields wins whatever the digests
+// and whatever the order of the writes (docs/protocol.md §6), and a dry run
+// answers the same.
+func TestPutMemoryMoreFieldsWinTie(t *testing.T) {
+	full, relay := relayPair(t, "m1")
+	for _, order := range [][2]replica.Memory{{full, relay}, {relay, full}} {
+		s, _ := testStore(t)
+		ctx := testContext(t)
+		if err := s.PutMemory(ctx, order[0]); err != nil {
+			t.Fatal(err)
+		}
+		if wins, err := s.WouldApply(ctx, order[1]); err != nil || wins != (order[1].FieldCount() > order[0].FieldCount()) {
+			t.Errorf("WouldApply(second) = %v, %v", wins, err)
+		}
+		err := s.PutMemory(ctx, order[1])
+		if wantStale := order[1].FieldCount() < order[0].FieldCount(); errors.Is(err, replica.ErrStale) != wantStale || (!wantStale && err != nil) {
+			t.Errorf("second write = %v, want stale: %v", err, wantStale)
+		}
+		st, _, err := s.GetMemory(ctx, "m1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(full.Fields, st.Fields); diff != "" {
+			t.Errorf("stored (-want +got):\n%s", diff)
+		}
+	}
+}
+
+// An item written before field counts were kept has no _cu_nf: at its
+// instant it counts as having the fewest fields, so a version of that
+// instant written now replaces it (even with a smaller digest and fewer
+// fields) and carries a count; an older instant still loses to it.
+func TestPutMemoryOverItemWithoutFieldCount(t *testing.T) {
+	full, relay := relayPair(t, "m1")
+	s, _ := testStore(t)
+	ctx := testContext(t)
+	legacy, err := memoryItem(relay, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	delete(legacy, attrNF)
+	legacy["lifecycle_state"] = &types.AttributeValueMemberS{Value: "legacy"} // more fields than either
+	if _, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{TableName: aws.String(s.memories), Item: legacy}); err != nil {
+		t.Fatal(err)
+	}
+	older := version(t, "m1", "2026-06-01T10:00:04Z", "older")
+	if err := s.PutMemory(ctx, older); !errors.Is(err, replica.ErrStale) {
+		t.Errorf("older instant over a legacy item = %v, want ErrStale", err)
+	}
+	if wins, err := s.WouldApply(ctx, relay); err != nil || !wins {
+		t.Errorf("WouldApply(same instant) = %v, %v; want true", wins, err)
+	}
+	if err := s.PutMemory(ctx, relay); err != nil {
+		t.Fatalf("same instant over a legacy item = %v, want written", err)
+	}
+	if err := s.PutMemory(ctx, full); err != nil {
+		t.Fatalf("more fields after the rewrite = %v, want written", err)
+	}
+	if err := s.PutMemory(ctx, relay); !errors.Is(err, replica.ErrStale) {
+		t.Errorf("fewer fields once counted = %v, want ErrStale", err)
+	}
+	st, _, err := s.GetMemory(ctx, "m1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(full.Fields, st.Fields); diff != "" {
+		t.Errorf("stored (-want +got):\n%s", diff)
 	}
 }

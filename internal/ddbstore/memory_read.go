@@ -109,8 +109,8 @@ func (s *Store) WouldApply(ctx context.Context, m replica.Memory) (bool, error) 
 	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
 		TableName:                aws.String(s.memories),
 		Key:                      map[string]types.AttributeValue{MemoryKey: item[MemoryKey]},
-		ProjectionExpression:     aws.String("#ts, #dg"),
-		ExpressionAttributeNames: map[string]string{"#ts": attrTS, "#dg": attrDigest},
+		ProjectionExpression:     aws.String("#ts, #nf, #dg"),
+		ExpressionAttributeNames: map[string]string{"#ts": attrTS, "#nf": attrNF, "#dg": attrDigest},
 		ConsistentRead:           aws.Bool(true),
 	})
 	if err != nil {
@@ -122,6 +122,13 @@ func (s *Store) WouldApply(ctx context.Context, m replica.Memory) (bool, error) 
 	}
 	newTS := item[attrTS].(*types.AttributeValueMemberN).Value
 	if c := compareDecimal(oldTS.Value, newTS); c != 0 {
+		return c < 0, nil
+	}
+	oldNF, ok := out.Item[attrNF].(*types.AttributeValueMemberN)
+	if !ok {
+		return true, nil // written before field counts: fewest fields (putCondition)
+	}
+	if c := compareDecimal(oldNF.Value, item[attrNF].(*types.AttributeValueMemberN).Value); c != 0 {
 		return c < 0, nil
 	}
 	oldDg, _ := out.Item[attrDigest].(*types.AttributeValueMemberS)

@@ -53,8 +53,8 @@ func (c *Client) attempt(ctx context.Context, f fetch) outcome {
 // readPage decodes a 200 answer under the body cap.
 func (c *Client) readPage(ctx, actx context.Context, resp *http.Response, limit int) outcome {
 	if resp.ContentLength > c.cfg.MaxBody {
-		return outcome{err: fmt.Errorf("body of %d bytes exceeds %d bytes: %w",
-			resp.ContentLength, c.cfg.MaxBody, ErrBadResponse)}
+		return outcome{err: fmt.Errorf("body of %d bytes exceeds %d bytes: %w: %w",
+			resp.ContentLength, c.cfg.MaxBody, ErrTooLarge, ErrBadResponse)}
 	}
 	page, err := decodePage(&capReader{r: resp.Body, left: c.cfg.MaxBody, max: c.cfg.MaxBody}, limit)
 	if err == nil {

@@ -25,6 +25,9 @@ var (
 	// ErrBadResponse: body over the cap, not JSON, not an object, no
 	// `memories` array, or an envelope field of the wrong type.
 	ErrBadResponse = errors.New("bad response from peer")
+	// ErrTooLarge: the body exceeded the cap (MAX_RESPONSE_BYTES). It always
+	// comes with ErrBadResponse; a caller may ask again for fewer rows.
+	ErrTooLarge = errors.New("response body over the cap")
 )
 
 // classify wraps err in ErrUnavailable unless it already carries one of the

@@ -51,7 +51,28 @@ func decodePage(r io.Reader, asked int) (*Page, error) {
 		d.page.Rows[i] = decodeRow(raw, d.v07)
 	}
 	d.page.Count = len(d.page.Rows)
+	if err := checkExamined(d.page); err != nil {
+		return nil, err
+	}
 	return d.page, nil
+}
+
+// checkExamined refuses counts no server can send: the server cuts rows
+// after its LIMIT, so the rows it examined (returned plus excluded) are at
+// most the echoed limit. Without this, excluded counts whose sum overflows
+// an int would make a full page look not full, and docs/protocol.md §4 rule 4
+// would then advance past a tie group the LIMIT cut. Each term is compared
+// with what is left of the limit, so nothing here can overflow.
+func checkExamined(p *Page) error {
+	if p.Limit < 0 {
+		return nil // no echoed limit and none asked: nothing to bound by
+	}
+	left := max(p.Limit-p.Count, 0) // more rows than the limit is judged by the rules, not here
+	if p.ExcludedForScope > left || p.ExcludedForScopePrivate > left-p.ExcludedForScope {
+		return badResponse("excluded_for_scope %d + excluded_for_scope_private %d + %d rows exceed the limit %d",
+			p.ExcludedForScope, p.ExcludedForScopePrivate, p.Count, p.Limit)
+	}
+	return nil
 }
 
 // decodeError sorts what went wrong by what the caller does next.
@@ -62,7 +83,7 @@ func decodeError(err error) error {
 	case errors.Is(err, ErrBadResponse):
 		return err
 	case errors.As(err, &tooLarge):
-		return fmt.Errorf("%w: %w", err, ErrBadResponse)
+		return fmt.Errorf("%w: %w: %w", err, ErrTooLarge, ErrBadResponse)
 	case errors.As(err, &syntax):
 		return fmt.Errorf("not JSON: %v at byte %d: %w", syntax, syntax.Offset, ErrBadResponse)
 	}

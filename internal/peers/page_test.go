@@ -107,6 +107,12 @@ func TestDecodePage(t *testing.T) {
 		{"limit a string", `{"memories":[],"limit":"10"}`, pageSummary{}, ErrBadResponse},
 		{"count negative", `{"memories":[],"count":-1}`, pageSummary{}, ErrBadResponse},
 		{"excluded fractional", `{"memories":[],"excluded_for_scope":1.5}`, pageSummary{}, ErrBadResponse},
+		{"excluded fill the limit", `{"memories":[` + row + `],"limit":3,"excluded_for_scope":1,"excluded_for_scope_private":1}`,
+			pageSummary{IDs: []string{"m1"}, Count: 1, Limit: 3, ExcludedForScope: 1, ExcludedPrivate: 1, Examined: 3}, nil},
+		{"excluded over the limit", `{"memories":[],"limit":10,"excluded_for_scope":11}`, pageSummary{}, ErrBadResponse},
+		{"excluded and rows over the limit", `{"memories":[` + row + `],"limit":2,"excluded_for_scope":1,"excluded_for_scope_private":1}`, pageSummary{}, ErrBadResponse},
+		{"excluded sum overflows", `{"memories":[` + row + `],"limit":10,"excluded_for_scope":9223372036854775807,"excluded_for_scope_private":9223372036854775807}`, pageSummary{}, ErrBadResponse},
+		{"excluded sum overflows under a huge limit", `{"memories":[],"limit":9223372036854775807,"excluded_for_scope":9223372036854775807,"excluded_for_scope_private":2}`, pageSummary{}, ErrBadResponse},
 		{"next_since a number", `{"memories":[],"next_since":20260601}`, pageSummary{}, ErrBadResponse},
 		{"data after the object", `{"memories":[]} {"memories":[]}`, pageSummary{}, ErrBadResponse},
 		{"garbage after the object", `{"memories":[]}x`, pageSummary{}, ErrBadResponse},
@@ -265,6 +271,9 @@ func TestFetchBodyCap(t *testing.T) {
 			checkErr(t, err, tt.wantErr)
 			if err != nil && !strings.Contains(err.Error(), "exceeds 2000 bytes") {
 				t.Errorf("error %q does not name the cap", err)
+			}
+			if err != nil && !errors.Is(err, ErrTooLarge) {
+				t.Errorf("error %q is not ErrTooLarge", err)
 			}
 			if n := len(f.requests()); n != 1 {
 				t.Errorf("%d requests, want 1 (no retry)", n)

@@ -50,6 +50,8 @@ func TestValidateFields(t *testing.T) {
 		{"updated_at", deleteField, false, "updated_at: missing"},
 		{"updated_at", "yesterday", false, `updated_at: "yesterday" is not an RFC 3339 timestamp`},
 		{"updated_at", "2026-06-01 10:00:00.5z", false, ""},
+		{"updated_at", "2026-06-30T23:59:60.5+00:00", true, ""}, // a leap second, as chrono accepts
+		{"updated_at", "2026-06-30T23:59:61Z", false, `updated_at: "2026-06-30T23:59:61Z" is not an RFC 3339 timestamp`},
 		{"created_at", json.Number("1"), false, "created_at: a JSON number, want a string"},
 		{"created_at", "2026-13-01T10:00:00Z", false, `created_at: "2026-13-01T10:00:00Z" is not an RFC 3339 timestamp`},
 		// tier, source

@@ -225,3 +225,23 @@ func TestRowsKeepTheirBytes(t *testing.T) {
 		t.Errorf("body %s\ndoes not hold %s", r.body, want)
 	}
 }
+
+// A page cap cuts larger limits to it and echoes the cap, as a v1 server's
+// max_page_size does; smaller limits pass untouched.
+func TestPageCap(t *testing.T) {
+	s, ts := NewHTTPTest(t, WithPageCap(100))
+	s.Load(Backlog(300, 1, 1, false))
+	for _, tt := range []struct {
+		query                string
+		wantLimit, wantCount float64
+	}{
+		{q("limit", "1000"), 100, 100},
+		{q("limit", "40"), 40, 40},
+		{q(), 100, 100},
+	} {
+		env := envelopeOf(t, get(t, ts, tt.query, nil))
+		if env["limit"] != tt.wantLimit || env["count"] != tt.wantCount {
+			t.Errorf("%q: limit %v count %v, want %v %v", tt.query, env["limit"], env["count"], tt.wantLimit, tt.wantCount)
+		}
+	}
+}

@@ -53,6 +53,7 @@ type Server struct {
 	faults      []Fault
 	faultFunc   FaultFunc
 	log         []Request
+	pageCap     int // 0: MaxLimit only
 }
 
 // Option configures a Server at construction.
@@ -83,6 +84,11 @@ func WithSeed(seed int64) Option { return func(s *Server) { s.seed = uint64(seed
 
 // WithFaultFunc sets the per-request fault hook, as SetFaultFunc does.
 func WithFaultFunc(f FaultFunc) Option { return func(s *Server) { s.faultFunc = f } }
+
+// WithPageCap caps every page at n rows and echoes the capped limit, as a v1
+// server's max_page_size (AI_MEMORY_MAX_PAGE_SIZE, 1000 by default) does
+// (docs/protocol.md §1). n <= 0 leaves only MaxLimit.
+func WithPageCap(n int) Option { return func(s *Server) { s.pageCap = n } }
 
 // WithRows stores rows, as Load does.
 func WithRows(rows []map[string]any) Option { return func(s *Server) { s.Load(rows) } }
@@ -220,6 +226,9 @@ func (s *Server) page(r *http.Request, rec *Request, n int) (*page, *reject) {
 	}
 	if rej != nil {
 		return nil, rej
+	}
+	if s.pageCap > 0 {
+		q.limit = min(q.limit, s.pageCap)
 	}
 	rng := rand.New(rand.NewPCG(s.seed, uint64(n)))
 	p := &page{gen: s.gen, scope: s.scope, status: s.scopeStatus, since: q.since, limit: q.limit}

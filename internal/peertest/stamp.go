@@ -11,7 +11,8 @@ var errStamp = errors.New("not an RFC 3339 timestamp")
 
 // parseStamp reads s by the peers' lenient rules (docs/protocol.md §5): RFC 3339
 // with 'T', 't' or ' ' between date and time, 'Z', 'z' or ±hh:mm, and any
-// number of fraction digits (digits past nanoseconds are ignored). It is
+// number of fraction digits (digits past nanoseconds are ignored), and a leap
+// second (ss = 60, read as the minute's last nanosecond). It is
 // written here, not borrowed from the client, so the fake and the client can
 // disagree and a test can see it.
 func parseStamp(s string) (time.Time, error) {
@@ -34,8 +35,11 @@ func parseStamp(s string) (time.Time, error) {
 		return time.Time{}, errStamp
 	}
 	loc, ok := zone(rest)
-	if !ok || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 59 {
+	if !ok || month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || sec > 60 {
 		return time.Time{}, errStamp
+	}
+	if sec == 60 { // a leap second, which chrono accepts in any minute
+		sec, nsec = 59, 999_999_999
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc)
 	if t.Day() != day { // 2026-02-30 normalizes to March

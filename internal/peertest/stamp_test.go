@@ -20,6 +20,8 @@ func TestParseStamp(t *testing.T) {
 		{"2026-06-01T10:00:05.1234567891234Z", utc(123_456_789), true},
 		{"2026-06-01T12:00:05+02:00", utc(0), true},
 		{"2026-06-01T09:30:05-00:30", utc(0), true},
+		{"2026-06-01T09:59:60.5Z", time.Date(2026, 6, 1, 9, 59, 59, 999_999_999, time.UTC), true}, // leap second
+		{"2026-06-30T23:59:61Z", time.Time{}, false},
 		{"2026-06-01T10:00:05 00:00", time.Time{}, false}, // '+' decoded to a space
 		{"2026-06-01T10:00:05", time.Time{}, false},
 		{"2026-06-01T10:00:05.Z", time.Time{}, false},

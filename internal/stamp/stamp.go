@@ -16,8 +16,13 @@ import (
 //
 // It is deliberately no more lenient than the peers: a string Parse accepts
 // may be sent back as `since`, and a peer answers 400 to one it cannot parse.
-// Leap seconds (ss = 60), which the peers accept, are rejected: such a row is
-// quarantined rather than compared by a guessed instant.
+// A leap second (ss = 60), which the peers accept in any minute, is accepted
+// too (a row carrying one would otherwise be quarantined forever, replay
+// included). Go's time has no leap seconds, so the whole leap second, whatever
+// its fraction, is read as the last nanosecond of its minute (ss = 59,
+// .999999999): it orders after every other instant of that minute and before
+// the next minute, and a tie with another leap second of the same minute (or
+// :59.999999999) is broken as any equal instants are (docs/protocol.md §6).
 //
 // The time is returned in UTC.
 func Parse(s string) (time.Time, error) {
@@ -74,13 +79,20 @@ func (c *scanner) timestamp() (time.Time, error) {
 	}
 	c.check(month >= 1 && month <= 12, "month out of range")
 	c.check(day >= 1 && day <= daysIn(year, month), "day out of range")
-	c.check(hour <= 23 && minute <= 59 && sec <= 59, "time of day out of range")
+	c.check(hour <= 23 && minute <= 59 && sec <= 60, "time of day out of range")
 	if c.err != nil {
 		return time.Time{}, c.err
+	}
+	if sec == 60 {
+		sec, nsec = 59, lastNano
 	}
 	loc := time.FixedZone("", off)
 	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc).UTC(), nil
 }
+
+// lastNano is the fraction a leap second is read as: the last nanosecond of
+// its minute.
+const lastNano = 999_999_999
 
 func daysIn(year, month int) int {
 	if month < 1 || month > 12 {

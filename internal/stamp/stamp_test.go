@@ -37,6 +37,10 @@ func TestParse(t *testing.T) {
 		{"year 9999", "9999-12-31T23:59:59Z", utc(9999, 12, 31, 23, 59, 59, 0)},
 		{"year 0000", "0000-01-01T00:00:00Z", utc(0, 1, 1, 0, 0, 0, 0)},
 		{"offset crosses day", "2026-01-01T00:30:00+01:00", utc(2025, 12, 31, 23, 30, 0, 0)},
+		// A leap second is the last nanosecond of its minute, whatever its fraction.
+		{"leap second", "2026-06-30T23:59:60Z", utc(2026, 6, 30, 23, 59, 59, 999_999_999)},
+		{"leap second with fraction", "2026-06-30T23:59:60.5+00:00", utc(2026, 6, 30, 23, 59, 59, 999_999_999)},
+		{"leap second with offset", "2026-07-01T01:59:60+02:00", utc(2026, 6, 30, 23, 59, 59, 999_999_999)},
 
 		{"empty", "", time.Time{}},
 		{"date only", "2026-06-01", time.Time{}},
@@ -60,7 +64,8 @@ func TestParse(t *testing.T) {
 		{"june 31", "2026-06-31T10:00:05Z", time.Time{}},
 		{"hour 24", "2026-06-01T24:00:00Z", time.Time{}},
 		{"minute 60", "2026-06-01T10:60:05Z", time.Time{}},
-		{"leap second", "2026-06-30T23:59:60Z", time.Time{}},
+		{"second 61", "2026-06-30T23:59:61Z", time.Time{}},
+		{"leap second, empty fraction", "2026-06-30T23:59:60.Z", time.Time{}},
 		{"trailing text", "2026-06-01T10:00:05Zjunk", time.Time{}},
 		{"trailing space", "2026-06-01T10:00:05Z ", time.Time{}},
 		{"leading space", " 2026-06-01T10:00:05Z", time.Time{}},
@@ -150,5 +155,21 @@ func TestParseRoundTrip(t *testing.T) {
 		if !got.Equal(want) {
 			t.Fatalf("seed %d: Parse(%q) = %v, want %v", seed, s, got, want)
 		}
+	}
+}
+
+// A leap second orders after every instant of its minute and before the next.
+func TestLeapSecondOrder(t *testing.T) {
+	leap, err := Parse("2026-06-30T23:59:60.25Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, before := range []string{"2026-06-30T23:59:59Z", "2026-06-30T23:59:59.999999998Z", "2026-06-30T23:59:00Z"} {
+		if b, _ := Parse(before); !b.Before(leap) {
+			t.Errorf("%s = %v, want before the leap second %v", before, b, leap)
+		}
+	}
+	if next, _ := Parse("2026-07-01T00:00:00Z"); !leap.Before(next) {
+		t.Errorf("leap second %v, want before the next minute %v", leap, next)
 	}
 }

@@ -170,3 +170,28 @@ func TestWidenThenStall(t *testing.T) {
 		t.Errorf("limits asked (-want +got):\n%s", diff)
 	}
 }
+
+// Rule 5's bound on next_since is the configured skew, not a fixed 5 minutes:
+// with CLOCK_SKEW=0s a next_since 1s ahead is refused, with 1h one 30m ahead
+// is taken.
+func TestNextSinceBoundIsTheSkew(t *testing.T) {
+	ahead := func(d time.Duration) string { return now.Add(d).Format(time.RFC3339Nano) }
+	tests := []struct {
+		skew time.Duration
+		ns   string
+		want Decision
+	}{
+		{0, ahead(0), Decision{at(ahead(0)), true, Continue}},
+		{0, ahead(time.Second), Decision{at(t0), false, Widen}},
+		{time.Second, ahead(2 * time.Second), Decision{at(t0), false, Widen}},
+		{time.Hour, ahead(30 * time.Minute), Decision{at(ahead(30 * time.Minute)), true, Continue}},
+		{time.Hour, ahead(time.Hour + time.Nanosecond), Decision{at(t0), false, Widen}},
+	}
+	for _, tt := range tests {
+		got := Advance(at(t0), withNext(filtered(4), tt.ns), now, tt.skew)
+		if diff := cmp.Diff(tt.want, got); diff != "" {
+			t.Errorf("skew %v, next_since %s (-want +got):\n%s", tt.skew, tt.ns, diff)
+		}
+		checkInvariants(t, at(t0), withNext(filtered(4), tt.ns), now, tt.skew, got)
+	}
+}

@@ -37,6 +37,21 @@ type Memory struct {
 	Peer      string         // peer id it came from (kept as a meta attribute)
 }
 
+// FieldCount is how many distinct top-level fields the version has, id and
+// updated_at included whether or not Fields holds them. At equal instants
+// the version with more fields wins before any digest (docs/protocol.md §6):
+// a v0.6 node relaying a newer node's memory keeps its updated_at but drops
+// the fields it does not know, and must not beat the full version.
+func (m Memory) FieldCount() int {
+	n := len(m.Fields)
+	for _, k := range []string{"id", "updated_at"} {
+		if _, ok := m.Fields[k]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
 // FromRow is the one way a valid row becomes what is written: its identity,
 // its exact updated_at text and instant, every field, and the peer it came
 // from. The row must be valid (row.Invalid == nil).
