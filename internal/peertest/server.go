@@ -53,6 +53,7 @@ type Server struct {
 	faults      []Fault
 	faultFunc   FaultFunc
 	log         []Request
+	v1          v1State
 }
 
 // Option configures a Server at construction.
@@ -89,7 +90,7 @@ func WithRows(rows []map[string]any) Option { return func(s *Server) { s.Load(ro
 
 // New returns a Newest server with no rows, no key and no faults, changed by opts.
 func New(opts ...Option) *Server {
-	s := &Server{gen: Newest, index: map[string]int{}, nonces: map[string]bool{}, seed: 1}
+	s := &Server{gen: Newest, index: map[string]int{}, nonces: map[string]bool{}, seed: 1, v1: newV1State()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -145,6 +146,9 @@ func (s *Server) nextFault(r *http.Request) (int, Fault) {
 // ServeHTTP answers one request; see the package comment and Fault.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n, f := s.nextFault(r)
+	if f.IsZero() {
+		f = s.admit(r, n)
+	}
 	rec := newRequest(n, r)
 	rec.Fault = !f.IsZero()
 	defer s.record(&rec)
@@ -168,6 +172,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rec.Status = a.status
+	if a.status == http.StatusUnauthorized {
+		s.failedKeyCheck(r)
+	} else if a.status == http.StatusOK {
+		s.passedKeyCheck(r)
+	}
 	write(w, a, f)
 }
 
@@ -214,7 +223,11 @@ func (s *Server) page(r *http.Request, rec *Request, n int) (*page, *reject) {
 	if rej := s.checkSig(r, rec); rej != nil {
 		return nil, rej
 	}
-	q, rej := parseQuery(url.ParseQuery(r.URL.RawQuery))
+	if rej := s.checkEnrolled(r, rec); rej != nil {
+		return nil, rej
+	}
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	q, rej := parseQuery(vals, err, s.pageCap())
 	if rej == nil {
 		rej = s.checkPeer(r, q)
 	}
