@@ -4,6 +4,8 @@
 //
 //	catchupctl reset -peers alpha -watermark 2026-05-01T00:00:00Z -reason "peer restored a backup"
 //	catchupctl -function catchup-CatchupFunction-XYZ registry-put -id gamma -url https://gamma.example.net
+//	catchupctl identity new -ca-pem local-ca.pem > secret.json
+//	catchupctl identity pubkey -secret secret.json -id replica-1
 //
 // The function checks every payload strictly; catchupctl only saves typing
 // JSON by hand. Outside Lambda, `catchup -event FILE` runs a saved payload.
@@ -32,6 +34,9 @@ func run(args []string, out io.Writer) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "help" {
 		fmt.Fprint(out, usage)
 		return nil
+	}
+	if args[0] == "identity" {
+		return identity(args[1:], os.Stdin, out, os.Stderr, os.Getenv)
 	}
 	payload, err := build(args[0], args[1:])
 	if err != nil {

@@ -23,6 +23,7 @@ command that sends it. ACTION (flags in brackets are optional):
   registry-put     -id ID -url URL [-secret-id ID] [-disabled]
   registry-list
   registry-delete  -peers a,b
+  identity new|pubkey                       a signing identity for v1 peers (catchupctl identity help)
 
 See docs/operations.md for what each does.
 `

@@ -64,7 +64,7 @@ func peerValues(p catchup.PeerReport, now time.Time) map[string]any {
 		"Backlog": b2i(p.Backlog), "PeerFailed": b2i(p.Status == catchup.StatusFailed),
 		"Stalled": b2i(p.Status == catchup.StatusStalled), "Skipped": b2i(p.Status == catchup.StatusSkipped),
 		"ErrorsUnreachable":   b2i(p.ErrorClass == catchup.ClassUnreachable),
-		"ErrorsRejected":      b2i(p.ErrorClass == catchup.ClassRejected),
+		"ErrorsRejected":      b2i(p.ErrorClass == catchup.ClassRejected || p.ErrorClass == catchup.ClassUntrusted),
 		"ErrorsBadResponse":   b2i(p.ErrorClass == catchup.ClassBadResponse),
 		"ErrorsWrite":         b2i(p.ErrorClass == catchup.ClassWrite),
 		"ErrorsState":         b2i(p.ErrorClass == catchup.ClassState),

@@ -31,6 +31,14 @@ func BreakerBackoff(failures int) time.Duration {
 	return min(d, 6*time.Hour)
 }
 
+// AuthBackoff is how long a peer is skipped after its n-th failure in a row
+// when it refused our credentials: from the first, 5 minutes doubling up to
+// 6 hours. Each such run cost the peer 2 failed key checks, and a v1 peer
+// locks out our source address (every peer behind it) after 5
+// (docs/protocol.md §8). Naming the peer in a run pulls it at once, as for
+// any open breaker, once the key is fixed.
+func AuthBackoff(failures int) time.Duration { return BreakerBackoff(failures + 2) }
+
 // checkBreaker reads the peer's circuit breaker. open says to skip the peer
 // now, and then the report is filled: a skipped peer still reports its stored
 // watermark (one read), so that its lag keeps growing in the metrics instead
@@ -67,8 +75,12 @@ func (r *Runner) recordBreaker(ctx context.Context, pass Pass, rep *PeerReport, 
 		return
 	}
 	switch rep.ErrorClass {
-	case ClassUnreachable, ClassRejected, ClassBadResponse:
-		if b, err := r.opt.Breakers.RecordFailure(ctx, rep.Peer, rep.Error, BreakerBackoff); err == nil {
+	case ClassUnreachable, ClassRejected, ClassUntrusted, ClassBadResponse:
+		backoff := BreakerBackoff
+		if rep.keyRefused {
+			backoff = AuthBackoff
+		}
+		if b, err := r.opt.Breakers.RecordFailure(ctx, rep.Peer, rep.Error, backoff); err == nil {
 			rep.ConsecutiveFailures = b.Failures
 		}
 	case ClassState:

@@ -104,6 +104,7 @@ type Range struct{ From, To string }
 // reports on each in the order given. ctx's deadline, less the margin, is the
 // time budget for pulling; writes already started may use the margin.
 func (r *Runner) Run(ctx context.Context, pass Pass) Report {
+	ctx = peers.WithRun(ctx) // one key refetch after a 401 per peer per run (docs/protocol.md §8)
 	start := r.opt.Now()
 	budget, cancel := r.budget(ctx)
 	defer cancel()

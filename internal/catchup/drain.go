@@ -122,6 +122,16 @@ func (r *Runner) step(ctx, pctx context.Context, pr *peerRun, f *fetched) *fetch
 		if errors.Is(f.err, peers.ErrTooLarge) {
 			return r.shrink(pctx, pr, f)
 		}
+		var later *peers.RetryLaterError
+		if errors.As(f.err, &later) {
+			// The peer is shedding or backing off: not its failure, and
+			// not ours; the next run after RetryAfter goes on.
+			rep.Status, rep.Backlog = StatusMore, true
+			rep.RetryAfter = later.At.UTC().Format(time.RFC3339)
+			rep.Error = fmt.Sprintf("pull page %d: %v", rep.Pages+1, f.err)
+			return nil
+		}
+		rep.keyRefused = errors.Is(f.err, peers.ErrUnauthorized)
 		rep.fail(fetchClass(f.err), fmt.Errorf("pull page %d: %w", rep.Pages+1, f.err))
 		return nil
 	}
@@ -280,6 +290,8 @@ func reduce(p *peers.Page, done []bool) watermark.Page {
 
 func fetchClass(err error) string {
 	switch {
+	case errors.Is(err, peers.ErrUntrusted):
+		return ClassUntrusted
 	case errors.Is(err, peers.ErrRejected):
 		return ClassRejected
 	case errors.Is(err, peers.ErrBadResponse):

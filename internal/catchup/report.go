@@ -18,6 +18,7 @@ const (
 const (
 	ClassUnreachable = "unreachable"  // transport, timeouts, 429, 5xx
 	ClassRejected    = "rejected"     // auth or config: any other 4xx, a missing secret
+	ClassUntrusted   = "untrusted"    // the peer's TLS certificate does not verify: set ca_pem
 	ClassBadResponse = "bad_response" // over the cap, not JSON, no memories
 	ClassWrite       = "write"        // rows that could not be written or quarantined
 	ClassState       = "state"        // the state table could not be read or written
@@ -59,6 +60,12 @@ type PeerReport struct {
 	// ConsecutiveFailures counts the runs in a row this peer failed to be
 	// reached or understood (the circuit breaker's count; 0 after a success).
 	ConsecutiveFailures int `json:"consecutive_failures,omitempty"`
+	// RetryAfter is when the peer asked to be asked again (429, 503 with a
+	// Retry-After past the run's budget; status more), RFC 3339 UTC.
+	RetryAfter string `json:"retry_after,omitempty"`
+	// keyRefused: the peer refused our credentials (a failed key check on
+	// its side), so the breaker backs off at once (AuthBackoff).
+	keyRefused bool
 }
 
 // RowFailure names one row that was not done and why.

@@ -26,8 +26,11 @@ func (c *Client) attempt(ctx context.Context, f fetch) outcome {
 	if err != nil {
 		return outcome{err: fmt.Errorf("build request: %w: %w", err, ErrUnavailable)}
 	}
-	resp, err := c.http.Do(req)
+	resp, err := f.hc.Do(req)
 	if err != nil {
+		if ce := certError(f.peer, f.creds, err); ce != nil {
+			return outcome{err: ce}
+		}
 		return outcome{retry: true, retryAfter: -1, err: c.transportError(ctx, actx, err)}
 	}
 	defer drainClose(resp.Body)
@@ -36,7 +39,8 @@ func (c *Client) attempt(ctx context.Context, f fetch) outcome {
 	case code == http.StatusOK:
 		return c.readPage(ctx, actx, resp, f.limit)
 	case code == http.StatusUnauthorized:
-		return outcome{auth: true, err: statusError(resp, f.creds.APIKey, ErrRejected)}
+		se := statusError(resp, f.creds.APIKey, ErrRejected)
+		return outcome{auth: true, err: c.unauthorized(f.peer, f.creds, se, signingTag(se.Error()))}
 	case code == http.StatusTooManyRequests || code >= 500:
 		ra := parseRetryAfter(resp.Header.Get("Retry-After"), c.now())
 		return outcome{retry: true, retryAfter: ra, err: statusError(resp, f.creds.APIKey, ErrUnavailable)}

@@ -65,8 +65,9 @@ var sharedTransport = sync.OnceValue(func() *http.Transport {
 
 // Client fetches pages from peers. It is safe for concurrent use.
 type Client struct {
-	cfg  Config
-	http *http.Client
+	cfg   Config
+	http  *http.Client
+	trust trustCache // per-peer clients for secrets with ca_pem
 
 	// Hooks, replaced by tests so that retries take no wall time.
 	now    func() time.Time
@@ -102,7 +103,12 @@ func NewClient(cfg Config) *Client {
 // retried up to MaxAttempts with full-jitter exponential backoff, or after
 // the server's Retry-After, but never past ctx's deadline: a wait that would
 // end beyond it gives up at once with ErrUnavailable. A 401 fetches the key
-// once more with fresh set and retries once; a second 401 is ErrRejected.
+// once more with fresh set and retries once, at most once per peer per run
+// (WithRun); a second 401 is ErrUnauthorized (ErrRejected when no
+// credentials were sent), and under WithRun every later Fetch of that peer
+// in the run returns it without a request. A 429 or 503 whose Retry-After
+// ends past ctx's deadline is a *RetryLaterError. A certificate that does
+// not verify is ErrUntrusted at once.
 // Any other status is ErrRejected at once, without a retry.
 func (c *Client) Fetch(ctx context.Context, p Peer, since string, limit int) (*Page, error) {
 	if err := c.check(&p, limit); err != nil {
@@ -112,11 +118,22 @@ func (c *Client) Fetch(ctx context.Context, p Peer, since string, limit int) (*P
 	if err != nil {
 		return nil, fmt.Errorf("peer url: %w", ErrRejected)
 	}
+	pa, mu := authOf(ctx, p)
+	mu.Lock()
+	refused := pa.refused
+	mu.Unlock()
+	if refused != nil {
+		return nil, fmt.Errorf("not asked again this run: %w", refused)
+	}
 	creds, err := c.credentials(ctx, p, false)
 	if err != nil {
 		return nil, err
 	}
-	return c.retry(ctx, p, fetch{url: u, creds: creds, limit: limit})
+	f := fetch{url: u, peer: p, creds: creds, limit: limit}
+	if f.hc, err = c.httpFor(p, creds); err != nil {
+		return nil, err
+	}
+	return c.retry(ctx, f, pa, mu)
 }
 
 // check refuses what no retry can fix, before any request goes out.

@@ -11,6 +11,7 @@ package peers
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Errors returned by Client.Fetch and KeySource, classified by what the
@@ -39,3 +40,39 @@ func classify(err error) error {
 	}
 	return fmt.Errorf("%w: %w", err, ErrUnavailable)
 }
+
+// Finer sentinels: each also matches the class it belongs to (errors.Is
+// with ErrRejected or ErrUnavailable holds), so callers that only know the
+// three classes keep working.
+var (
+	// ErrUntrusted: the peer's TLS certificate does not verify (unknown CA,
+	// wrong host, expired). A configuration error: never retried.
+	ErrUntrusted error = &subError{"peer certificate not trusted", ErrRejected}
+	// ErrUnauthorized: a 401 to a request that carried our credentials, after
+	// the one key refetch of the run. Each costs the peer a failed key check.
+	ErrUnauthorized error = &subError{"peer refused our credentials", ErrRejected}
+	// ErrRetryLater: the peer asked (429, 503 Retry-After) for a wait that
+	// ends past the caller's deadline; see RetryLaterError.
+	ErrRetryLater error = &subError{"peer asked to retry later", ErrUnavailable}
+)
+
+type subError struct {
+	msg    string
+	parent error
+}
+
+func (e *subError) Error() string { return e.msg }
+func (e *subError) Unwrap() error { return e.parent }
+
+// RetryLaterError is a 429 or 503 whose Retry-After ends past the caller's
+// deadline: At is when the peer said to come back. It wraps ErrRetryLater.
+type RetryLaterError struct {
+	At  time.Time
+	Err error // the answer, with its status
+}
+
+func (e *RetryLaterError) Error() string {
+	return fmt.Sprintf("%v; the peer asked to retry at %s, past this run's budget", e.Err, e.At.UTC().Format(time.RFC3339))
+}
+
+func (e *RetryLaterError) Unwrap() []error { return []error{e.Err, ErrRetryLater} }

@@ -74,6 +74,12 @@ func (c *Client) newRequest(ctx context.Context, u *url.URL, creds Credentials) 
 	if creds.APIKey != "" {
 		req.Header.Set("X-API-Key", creds.APIKey)
 	}
+	if creds.Credential != "" {
+		req.Header.Set("X-Memory-Cred", creds.Credential)
+		if creds.CredentialChain != "" {
+			req.Header.Set("X-Memory-Cred-Chain", creds.CredentialChain)
+		}
+	}
 	if creds.SigningKey != nil {
 		nonce, err := c.nonce()
 		if err != nil {

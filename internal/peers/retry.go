@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -19,7 +20,9 @@ const maxWaitNoDeadline = time.Minute
 // fetch is one logical request, retried as a whole.
 type fetch struct {
 	url   *url.URL
+	peer  Peer
 	creds Credentials
+	hc    *http.Client // c.http, or the peer's own for ca_pem
 	limit int
 }
 
@@ -34,8 +37,8 @@ type outcome struct {
 
 // retry runs attempts of f until one succeeds, one fails for good, the
 // attempts are spent, or waiting for the next would pass ctx's deadline.
-func (c *Client) retry(ctx context.Context, p Peer, f fetch) (*Page, error) {
-	rotated := false
+func (c *Client) retry(ctx context.Context, f fetch, pa *peerAuth, mu *sync.Mutex) (*Page, error) {
+	p := f.peer
 	for n := 1; ; n++ {
 		o := c.attempt(ctx, f)
 		if o.err == nil {
@@ -46,13 +49,22 @@ func (c *Client) retry(ctx context.Context, p Peer, f fetch) (*Page, error) {
 		}
 		switch {
 		case o.auth:
-			if rotated || !c.hasKey(p) {
+			mu.Lock()
+			again := !pa.refetched && c.hasKey(p)
+			pa.refetched = true
+			if !again {
+				pa.refused = o.err
+			}
+			mu.Unlock()
+			if !again {
 				return nil, o.err
 			}
-			rotated = true
 			creds, err := c.credentials(ctx, p, true)
 			if err != nil {
 				return nil, fmt.Errorf("after 401: %w", err)
+			}
+			if f.hc, err = c.httpFor(p, creds); err != nil {
+				return nil, err
 			}
 			f.creds = creds
 			n-- // a key rotation is not one of the transient retries
@@ -62,6 +74,9 @@ func (c *Client) retry(ctx context.Context, p Peer, f fetch) (*Page, error) {
 			return nil, fmt.Errorf("%w (gave up after %d attempts)", o.err, n)
 		default:
 			if err := c.wait(ctx, n, o.retryAfter); err != nil {
+				if o.retryAfter >= 0 && ctx.Err() == nil {
+					return nil, &RetryLaterError{At: c.now().Add(o.retryAfter), Err: fmt.Errorf("%w (attempt %d; %w)", o.err, n, err)}
+				}
 				return nil, fmt.Errorf("%w (attempt %d; %w)", o.err, n, err)
 			}
 		}

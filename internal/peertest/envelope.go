@@ -14,6 +14,11 @@ const (
 	V06    Generation = iota // memories, count, limit, updated_since, earliest/latest; no scoping
 	V07                      // adds excluded_for_scope(_private) and scope_status
 	Newest                   // v0.7.1 and later: adds next_since
+	// V1 (v0.8 to v1.0, docs/protocol.md §8): the Newest envelope, a page cap
+	// of 1000, signed requests from enrolled keys only (EnrolKey), auth
+	// lockout after failed key checks, and admission control (WithShed).
+	// Serve it over TLS with NewV1HTTPTest.
+	V1
 )
 
 // String returns the name ParseGeneration reads: "v0.6", "v0.7" or "newest".
@@ -25,18 +30,20 @@ func (g Generation) String() string {
 		return "v0.7"
 	case Newest:
 		return "newest"
+	case V1:
+		return "v1"
 	}
 	return fmt.Sprintf("Generation(%d)", int(g))
 }
 
-// ParseGeneration reads "v0.6", "v0.7" or "newest".
+// ParseGeneration reads "v0.6", "v0.7", "newest" or "v1".
 func ParseGeneration(s string) (Generation, error) {
-	for _, g := range []Generation{V06, V07, Newest} {
+	for _, g := range []Generation{V06, V07, Newest, V1} {
 		if s == g.String() {
 			return g, nil
 		}
 	}
-	return 0, fmt.Errorf("generation %q: want v0.6, v0.7 or newest", s)
+	return 0, fmt.Errorf("generation %q: want v0.6, v0.7, newest or v1", s)
 }
 
 // Scope is what a scope filter decides for one row.

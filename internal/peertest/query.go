@@ -9,7 +9,8 @@ import (
 // Limits of the real server (docs/protocol.md §1).
 const (
 	DefaultLimit = 500    // limit when the request has none
-	MaxLimit     = 10_000 // larger limits are cut to this
+	MaxLimit     = 10_000 // larger limits are cut to this (v0.6 to v0.7.x)
+	V1MaxLimit   = 1000   // a v1 server's default max_page_size
 )
 
 // query is a decoded, validated /api/v1/sync/since query.
@@ -33,7 +34,7 @@ type reject struct {
 // plain-text 400s, as the real framework's query extractor answers them. A
 // since that is present but not a timestamp, including an empty one, is a
 // JSON 400, as the handler answers it.
-func parseQuery(vals url.Values, decodeErr error) (query, *reject) {
+func parseQuery(vals url.Values, decodeErr error, maxLimit int) (query, *reject) {
 	if decodeErr != nil {
 		return query{}, plain400("Failed to deserialize query string: %v", decodeErr)
 	}
@@ -48,7 +49,7 @@ func parseQuery(vals url.Values, decodeErr error) (query, *reject) {
 		if err != nil {
 			return query{}, plain400("Failed to deserialize query string: limit: invalid digit found in string")
 		}
-		q.limit = int(min(n, MaxLimit))
+		q.limit = int(min(n, uint64(maxLimit)))
 	}
 	if v, ok := vals["since"]; ok {
 		if _, err := parseStamp(v[0]); err != nil {

@@ -29,6 +29,8 @@ type Request struct {
 	KeyMatched bool   // and equals the key set (false when none is set)
 	Nonce      string // X-Memory-Nonce, "" when absent
 	SigValid   bool   // the signature verified (only checked when a public key is enrolled)
+	Cred       string // X-Memory-Cred (a public credential, not a secret)
+	CredChain  string // X-Memory-Cred-Chain
 
 	Fault  bool // a non-zero Fault applied
 	Status int  // status answered; 0 when the connection was dropped before one

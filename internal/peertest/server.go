@@ -53,7 +53,8 @@ type Server struct {
 	faults      []Fault
 	faultFunc   FaultFunc
 	log         []Request
-	pageCap     int // 0: MaxLimit only
+	capOpt      int // WithPageCap; 0: the generation's own cap
+	v1          v1State
 }
 
 // Option configures a Server at construction.
@@ -88,14 +89,14 @@ func WithFaultFunc(f FaultFunc) Option { return func(s *Server) { s.faultFunc = 
 // WithPageCap caps every page at n rows and echoes the capped limit, as a v1
 // server's max_page_size (AI_MEMORY_MAX_PAGE_SIZE, 1000 by default) does
 // (docs/protocol.md §1). n <= 0 leaves only MaxLimit.
-func WithPageCap(n int) Option { return func(s *Server) { s.pageCap = n } }
+func WithPageCap(n int) Option { return func(s *Server) { s.capOpt = n } }
 
 // WithRows stores rows, as Load does.
 func WithRows(rows []map[string]any) Option { return func(s *Server) { s.Load(rows) } }
 
 // New returns a Newest server with no rows, no key and no faults, changed by opts.
 func New(opts ...Option) *Server {
-	s := &Server{gen: Newest, index: map[string]int{}, nonces: map[string]bool{}, seed: 1}
+	s := &Server{gen: Newest, index: map[string]int{}, nonces: map[string]bool{}, seed: 1, v1: newV1State()}
 	for _, o := range opts {
 		o(s)
 	}
@@ -151,6 +152,9 @@ func (s *Server) nextFault(r *http.Request) (int, Fault) {
 // ServeHTTP answers one request; see the package comment and Fault.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	n, f := s.nextFault(r)
+	if f.IsZero() {
+		f = s.admit(r, n)
+	}
 	rec := newRequest(n, r)
 	rec.Fault = !f.IsZero()
 	defer s.record(&rec)
@@ -174,6 +178,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	rec.Status = a.status
+	if a.status == http.StatusUnauthorized {
+		s.failedKeyCheck(r)
+	} else if a.status == http.StatusOK {
+		s.passedKeyCheck(r)
+	}
 	write(w, a, f)
 }
 
@@ -220,16 +229,18 @@ func (s *Server) page(r *http.Request, rec *Request, n int) (*page, *reject) {
 	if rej := s.checkSig(r, rec); rej != nil {
 		return nil, rej
 	}
-	q, rej := parseQuery(url.ParseQuery(r.URL.RawQuery))
+	if rej := s.checkEnrolled(r, rec); rej != nil {
+		return nil, rej
+	}
+	vals, err := url.ParseQuery(r.URL.RawQuery)
+	q, rej := parseQuery(vals, err, s.pageCap())
 	if rej == nil {
 		rej = s.checkPeer(r, q)
 	}
 	if rej != nil {
 		return nil, rej
 	}
-	if s.pageCap > 0 {
-		q.limit = min(q.limit, s.pageCap)
-	}
+	q.limit = min(q.limit, s.pageCap())
 	rng := rand.New(rand.NewPCG(s.seed, uint64(n)))
 	p := &page{gen: s.gen, scope: s.scope, status: s.scopeStatus, since: q.since, limit: q.limit}
 	p.examined = s.examine(q.since, q.limit, rng)
