@@ -34,6 +34,8 @@ type event struct {
 	Peer      *peerArg `json:"peer,omitempty"`      // registry_put
 	Disabled  bool     `json:"disabled,omitempty"`  // registry_put
 	Limit     int      `json:"limit,omitempty"`     // list_quarantine: at most this many rows
+	// MaxDeletions lets a reconcile delete up to this many, guard or not.
+	MaxDeletions int `json:"max_deletions,omitempty"`
 }
 
 // peerArg is a peer as an operator registers it.

@@ -84,7 +84,7 @@ func peerValues(p catchup.PeerReport, now time.Time) map[string]any {
 func emf(now time.Time, dims []string, dimVals, vals map[string]any) map[string]any {
 	rec := map[string]any{}
 	var defs []map[string]string
-	for _, name := range append(append([]string{}, peerMetrics...), runMetrics...) {
+	for _, name := range append(append(append([]string{}, peerMetrics...), runMetrics...), reconcileMetrics...) {
 		if v, ok := vals[name]; ok {
 			rec[name] = v
 			defs = append(defs, map[string]string{"Name": name, "Unit": unit(name)})
@@ -106,7 +106,7 @@ func unit(name string) string {
 	switch name {
 	case "WatermarkLagSeconds", "RunMaxLagSeconds":
 		return "Seconds"
-	case "RunDurationMs", "DeadlineMarginMs":
+	case "RunDurationMs", "DeadlineMarginMs", "ReconcileDurationMs":
 		return "Milliseconds"
 	}
 	return "Count"

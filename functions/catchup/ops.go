@@ -31,8 +31,13 @@ func (a *app) operate(ctx context.Context, log *slog.Logger, ev event) (any, err
 		res, err = a.registryPut(ctx, ev.Peer, ev.Disabled)
 	case actionRegistryDelete:
 		res, err = a.registryDelete(ctx, ev.Peers)
+	case actionReconcile:
+		var rep *catchup.ReconcileReport
+		if rep, err = a.reconcile(ctx, log, ev); rep != nil {
+			return rep, err
+		}
 	default:
-		err = fmt.Errorf("event: action %q is not one of run, backfill, reset_watermark, list_quarantine, replay_quarantine, registry_list, registry_put, registry_delete", ev.Action)
+		err = fmt.Errorf("event: action %q is not one of run, backfill, reset_watermark, list_quarantine, replay_quarantine, registry_list, registry_put, registry_delete, reconcile", ev.Action)
 	}
 	if err != nil {
 		log.Error("operator action failed", "error", err)

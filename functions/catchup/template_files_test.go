@@ -79,6 +79,7 @@ func TestEventFiles(t *testing.T) {
 		"scheduled.json":         {Action: actionRun},
 		"run-peers.json":         {Action: actionRun, Peers: alpha},
 		"dry-run.json":           {Action: actionRun, DryRun: true},
+		"reconcile.json":         {Action: actionReconcile},
 		"backfill.json":          {Action: actionBackfill, Peers: alpha, From: "2026-05-01T00:00:00Z", To: "2026-05-02T00:00:00Z"},
 		"reset-watermark.json":   {Action: actionResetWatermark, Peers: alpha, Watermark: "2026-05-01T00:00:00Z", Reason: "re-pull May after the peer restored a backup"},
 		"list-quarantine.json":   {Action: actionListQuarantine, Peers: alpha, Limit: 100},

@@ -76,7 +76,13 @@ func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []boo
 // to quarantine. A dry run only reads.
 func (r *Runner) one(ctx context.Context, pr *peerRun, row *peers.Row) (outcome, error) {
 	if row.Invalid != nil {
+		if pr.pass.rec != nil {
+			pr.pass.rec.markServed(row.ID)
+		}
 		return r.quarantine(ctx, pr, row, row.Invalid.Error())
+	}
+	if pr.pass.rec != nil {
+		return r.oneReconciled(ctx, pr, row)
 	}
 	m := replica.FromRow(pr.peer.ID, *row)
 	if pr.pass.DryRun {

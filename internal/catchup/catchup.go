@@ -94,6 +94,8 @@ type Pass struct {
 	// Range, when set, pulls rows updated after Range.From up to Range.To
 	// (a backfill) and never reads or moves the live watermark.
 	Range *Range
+	// rec, during a reconcile, decides which rows are worth writing.
+	rec *recState
 }
 
 // Range bounds a backfill: rows with From < updated_at (byte-wise, as the peer

@@ -18,6 +18,7 @@ type Stored struct {
 	replica.Memory        // Fields hold every attribute except the meta ones
 	Digest         string // the tie-breaking digest of the row
 	WrittenAt      string // when the store wrote it (RFC 3339)
+	DeletedAt      string // a tombstone: when a reconcile deleted it (RFC 3339); "" when live
 }
 
 // GetMemory reads the stored version of a memory with a consistent read;
@@ -75,6 +76,7 @@ func storedFromItem(item map[string]types.AttributeValue) (Stored, error) {
 	st.Peer = stringAttr(item, attrPeer)
 	st.Digest = stringAttr(item, attrDigest)
 	st.WrittenAt = stringAttr(item, attrWrittenAt)
+	st.DeletedAt = stringAttr(item, attrDeletedAt)
 	if n, ok := item[attrTS].(*types.AttributeValueMemberN); ok {
 		t, err := parseTSNumber(n.Value)
 		if err != nil {

@@ -54,13 +54,14 @@ func stringKey(name string) types.AttributeDefinition {
 // CreateTables creates both tables with the key schema of template.yaml when
 // missing, and waits until they are active. It is idempotent, and fails when
 // an existing table has another key schema (every write would be refused).
+// It enables TTL on the memories table, so that tombstones expire.
 func (s *Store) CreateTables(ctx context.Context) error {
 	for _, in := range TableSchemas(s.memories, s.state) {
 		if err := s.ensureTable(ctx, in); err != nil {
 			return err
 		}
 	}
-	return nil
+	return s.enableTTL(ctx)
 }
 
 func (s *Store) ensureTable(ctx context.Context, in *dynamodb.CreateTableInput) error {

@@ -82,3 +82,30 @@ type BreakerState struct {
 	RetryAt   time.Time
 	LastError string
 }
+
+// Version is the part of a stored item a reconcile compares: which version of
+// a memory the table holds, in the order newer-wins uses (docs/protocol.md §6),
+// and whether it is a tombstone. A store reads it from a scan, and computes
+// it for a row it would write (so the pass never hashes items itself).
+type Version struct {
+	ID      string
+	TS      int64  // the instant, ns since the epoch (_cu_ts)
+	NF      int    // field count, when the store breaks ties by it (0 otherwise)
+	Digest  string // the store's tie-breaking digest (hex); "" for a tombstone
+	Deleted bool   // a tombstone: not live, refuses this instant and older
+	// Foreign is an item without the store's meta attributes (not written by
+	// it): never a deletion candidate, always worth a conditional write.
+	Foreign bool
+}
+
+// Newer reports whether v wins over o by newer-wins: the later instant, then
+// more fields, then the larger digest.
+func (v Version) Newer(o Version) bool {
+	if v.TS != o.TS {
+		return v.TS > o.TS
+	}
+	if v.NF != o.NF {
+		return v.NF > o.NF
+	}
+	return v.Digest > o.Digest
+}

@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/aimemory/catchup/internal/catchup"
+)
+
+// actionReconcile walks every enabled peer's whole feed against the table
+// (docs/operations.md, "Reconcile").
+const actionReconcile = "reconcile"
+
+// reconcileMetrics are the reconcile's metric names (dimension FunctionName).
+var reconcileMetrics = []string{"ReconcileRepaired", "ReconcileDeletionCandidates", "ReconcileTombstoned",
+	"ReconcileWithheld", "ReconcileDurationMs", "ReconcileLiveRows"}
+
+// reconcileOptions reads the reconcile's variables; each error names its variable.
+func reconcileOptions(lookup func(string) (string, bool)) (catchup.ReconcileOptions, error) {
+	opt := catchup.ReconcileOptions{MaxDeletePercent: 10, Retention: 720 * time.Hour}
+	if v, ok := lookup("RECONCILE_MAX_DELETE_PERCENT"); ok && v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 100 {
+			return opt, fmt.Errorf("RECONCILE_MAX_DELETE_PERCENT: %q is not a whole percentage from 0 to 100", v)
+		}
+		opt.MaxDeletePercent = n
+		if n == 0 {
+			opt.MaxDeletePercent = -1 // no deletion without max_deletions
+		}
+	}
+	if v, ok := lookup("TOMBSTONE_RETENTION"); ok && v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d < time.Hour {
+			return opt, fmt.Errorf("TOMBSTONE_RETENTION: %q is not a duration of at least 1h (e.g. 720h)", v)
+		}
+		opt.Retention = d
+	}
+	return opt, nil
+}
+
+// reconcile serves {"action":"reconcile","dry_run":bool,"max_deletions":N}.
+func (a *app) reconcile(ctx context.Context, log *slog.Logger, ev event) (*catchup.ReconcileReport, error) {
+	if len(ev.Peers) > 0 {
+		return nil, fmt.Errorf("event: reconcile walks every enabled peer; \"peers\" is not allowed (deleting on a subset's absence would be wrong)")
+	}
+	if ev.MaxDeletions < 0 {
+		return nil, fmt.Errorf("event: max_deletions %d is negative", ev.MaxDeletions)
+	}
+	opt, err := reconcileOptions(os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	ps, err := a.selectPeers(ctx, log, nil)
+	if err != nil {
+		return nil, err
+	}
+	rep := a.runner.Reconcile(ctx, a.store, catchup.Reconcile{Peers: ps, DryRun: ev.DryRun, MaxDeletions: ev.MaxDeletions}, opt)
+	log.Info("reconcile done", "repaired", rep.Repaired, "deletion_candidates", rep.DeletionCandidates,
+		"tombstoned", rep.Tombstoned, "withheld", rep.Withheld, "live_rows", rep.LiveRows,
+		"incomplete", rep.Incomplete, "error", rep.Error, "duration_ms", rep.DurationMs, "dry_run", rep.DryRun)
+	if rep.Withheld != "" {
+		log.Warn("reconcile withheld deletions", "withheld", rep.Withheld)
+	}
+	a.emitReconcileMetrics(rep)
+	if rep.Error != "" {
+		return &rep, fmt.Errorf("reconcile: %s", rep.Error)
+	}
+	return &rep, nil
+}
+
+// emitReconcileMetrics writes one EMF line for a reconcile (not a dry run).
+func (a *app) emitReconcileMetrics(rep catchup.ReconcileReport) {
+	if a.metrics == nil || rep.DryRun {
+		return
+	}
+	vals := map[string]any{
+		"ReconcileRepaired": rep.Repaired, "ReconcileDeletionCandidates": rep.DeletionCandidates,
+		"ReconcileTombstoned": rep.Tombstoned, "ReconcileWithheld": b2i(rep.Withheld != ""),
+		"ReconcileDurationMs": rep.DurationMs, "ReconcileLiveRows": rep.LiveRows,
+	}
+	_ = json.NewEncoder(a.metrics).Encode(emf(a.now(), []string{"FunctionName"}, map[string]any{"FunctionName": a.functionName}, vals))
+}
