@@ -19,7 +19,7 @@ if [ ! -x node_modules/.bin/dynalite ]; then
 fi
 echo "== build" >&2
 mkdir -p bin
-go build -o bin/catchupbench ./bench/catchupbench
+go build -o bin/catchupbench ./cmd/catchupbench
 
 args=()
 if [ "${1:-}" = --quick ]; then

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/aimemory/catchup/bench"
+	"github.com/aimemory/catchup/cmd/catchupbench/internal/bench"
 )
 
 // The fairness scenario: one huge backlog that cannot drain within the

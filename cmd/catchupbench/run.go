@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aimemory/catchup/bench"
+	"github.com/aimemory/catchup/cmd/catchupbench/internal/bench"
 )
 
 // options are the command line.
