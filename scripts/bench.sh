@@ -52,4 +52,12 @@ load_after=$(cat /proc/loadavg)
   echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): nproc $(nproc), $(go version | cut -d' ' -f3-),"
   echo "\`/proc/loadavg\` $load_before before and $load_after after."
 } >BENCHMARKS.md
-echo "== wrote BENCHMARKS.md" >&2
+# The capacity section (the last of the harness's output) also goes into the
+# README's deploy section, between its markers.
+awk '/^### Capacity by memory size/{on=1; next} on' "$tmp/catchup.md" >"$tmp/capacity.md"
+awk -v f="$tmp/capacity.md" '
+  /^<!-- capacity:begin/ {print; while ((getline l < f) > 0) print l; skip=1; next}
+  /^<!-- capacity:end/ {skip=0}
+  !skip' README.md >"$tmp/README.md"
+cp "$tmp/README.md" README.md
+echo "== wrote BENCHMARKS.md and README.md's capacity block" >&2
