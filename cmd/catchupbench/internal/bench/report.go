@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -50,6 +51,7 @@ func (r *Report) Markdown(w io.Writer) {
 		r.Machine, r.LoadBefore, r.LoadAfter)
 	p("Settings: PAGE_LIMIT %d, PEER_CONCURRENCY %d, WRITE_CONCURRENCY %d unless a table says otherwise. The run took %s.\n\n",
 		r.Settings.PageLimit, r.Settings.PeerConcurrency, r.Settings.WriteConcurrency, r.Took.Round(time.Second))
+	r.targets(p)
 	r.throughput(p)
 	r.roundTrip(p)
 	r.memory(p)
@@ -61,6 +63,31 @@ func (r *Report) Markdown(w io.Writer) {
 }
 
 type printf func(format string, a ...any)
+
+// targets states issue 13's targets against this run: the pass at 0.9 or
+// more of the independent ceiling, at most 1.1 times its CPU per row, on
+// dynalite and with the round trip.
+func (r *Report) targets(p printf) {
+	pairs := slices.Clone(r.Throughput)
+	if r.RoundTrip != nil {
+		pairs = append(pairs, r.RoundTrip.Pair)
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	worstRate, worstCPU := math.Inf(1), 0.0
+	for _, t := range pairs {
+		worstRate, worstCPU = min(worstRate, t.Ratio()), max(worstCPU, t.CPURatio())
+	}
+	met := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**not met**"
+	}
+	p("**Targets** (every throughput case and the round trip): catch-up / raw at least 0.90: lowest %.2f, %s; CPU per row catch-up / raw at most 1.10: highest %.2f, %s.\n\n",
+		worstRate, met(worstRate >= 0.9), worstCPU, met(worstCPU <= 1.1))
+}
 
 func (r *Report) throughput(p printf) {
 	if len(r.Throughput) == 0 {
