@@ -1,29 +1,63 @@
 #!/usr/bin/env bash
-# Reproduces the figures of BENCHMARKS.md: installs dynalite (npm dynalite@4,
-# into ./node_modules, which git ignores) when missing, builds the harness and
-# runs it. The harness starts dynalite on 127.0.0.1 and the fake peers on
-# loopback, and stops what it started by PID. Figures go to stdout as
-# Markdown, progress to stderr.
+# Writes BENCHMARKS.md whole, in one sitting: installs dynalite (npm
+# dynalite@4, into $DYNALITE_DIR, outside the repository) when missing,
+# builds and runs the harness (cmd/catchupbench: dynalite and fake peers on
+# 127.0.0.1, stopped by PID), then the cold start test under moto, and
+# records the machine and its load before and after. Progress goes to stderr.
 #
-#   scripts/bench.sh                 # the whole set, about 20 minutes on 2 cores
-#   scripts/bench.sh --quick         # 10,000 rows only, one repetition, about 3 minutes
-#   scripts/bench.sh -only pipeline  # any catchupbench flags (bin/catchupbench -h)
+#   scripts/bench.sh              # the whole set, at most about 15 minutes on 2 cores
+#   QUICK=1 scripts/bench.sh      # a 1-2 minute smoke run to stdout; BENCHMARKS.md untouched
+#   scripts/bench.sh -only roundtrip   # any catchupbench flags (bin/catchupbench -h), to stdout
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 tools_path
 
-if [ ! -x node_modules/.bin/dynalite ]; then
-  echo "== npm install dynalite@4 (into ./node_modules)" >&2
-  npm install --no-save --no-audit --no-fund dynalite@4 >&2
+DYNALITE_DIR=${DYNALITE_DIR:-$HOME/.cache/catchup-bench/node}
+dynalite=$DYNALITE_DIR/node_modules/.bin/dynalite
+if [ ! -x "$dynalite" ]; then
+  echo "== npm install dynalite@4 (into $DYNALITE_DIR)" >&2
+  mkdir -p "$DYNALITE_DIR"
+  npm install --no-audit --no-fund --prefix "$DYNALITE_DIR" dynalite@4 >&2
 fi
 echo "== build" >&2
 mkdir -p bin
-go build -o bin/catchupbench ./bench/catchupbench
+go build -o bin/catchupbench ./cmd/catchupbench
 
-args=()
-if [ "${1:-}" = --quick ]; then
-  shift
-  args=(-n 10000 -p 1,10,100 -reps 1 -writes 8,32 -peer-concurrencies 4,8)
+if [ -n "${QUICK:-}" ]; then
+  exec ./bin/catchupbench -dynalite "$dynalite" -n 5000 -p 1,10 -reps 1 -roundtrip-rows 2000 -sequential-rows 300 \
+    -only throughput,roundtrip,idle "$@"
 fi
-exec ./bin/catchupbench "${args[@]}" "$@"
+if [ $# -gt 0 ]; then
+  exec ./bin/catchupbench -dynalite "$dynalite" "$@"
+fi
+
+tmp=$(mktemp -d)
+MOTO_PID=
+trap 'stop_pid "$MOTO_PID"; rm -rf "$tmp"' EXIT
+load_before=$(cat /proc/loadavg)
+./bin/catchupbench -dynalite "$dynalite" -n 10000,50000 -p 1,10,100 -reps 2 \
+  -writes 8,32,128 -peer-concurrencies 4,8,32 -json "$tmp/figures.json" >"$tmp/catchup.md"
+echo "== cold start (moto)" >&2
+start_moto
+go test -count=1 ./functions/catchup -run TestLambdaColdStart -args -cold-start-section "$tmp/coldstart.md" >&2
+stop_pid "$MOTO_PID"; MOTO_PID=
+load_after=$(cat /proc/loadavg)
+{
+  cat "$tmp/catchup.md"
+  cat "$tmp/coldstart.md"
+  echo
+  echo "## This sitting"
+  echo
+  echo "Written by \`scripts/bench.sh\` on $(date -u +%Y-%m-%dT%H:%MZ): nproc $(nproc), $(go version | cut -d' ' -f3-),"
+  echo "\`/proc/loadavg\` $load_before before and $load_after after."
+} >BENCHMARKS.md
+# The capacity section (the last of the harness's output) also goes into the
+# README's deploy section, between its markers.
+awk '/^### Capacity by memory size/{on=1; next} on' "$tmp/catchup.md" >"$tmp/capacity.md"
+awk -v f="$tmp/capacity.md" '
+  /^<!-- capacity:begin/ {print; while ((getline l < f) > 0) print l; skip=1; next}
+  /^<!-- capacity:end/ {skip=0}
+  !skip' README.md >"$tmp/README.md"
+cp "$tmp/README.md" README.md
+echo "== wrote BENCHMARKS.md and README.md's capacity block" >&2

@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
-	"hash"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -19,59 +18,59 @@ import (
 // Encoding (n = unsigned varint): S 's' n bytes; N 'n' n text; BOOL 't' or
 // 'f'; NULL 'z'; L 'l' n(count) elements; M 'm' n(count), then for each key
 // in byte order 'k' n key, value.
+//
+// The encoding is appended to one buffer and hashed once: writing each piece
+// to a hash.Hash copied every string and every length to the heap (three
+// allocations a field).
 func digest(item map[string]types.AttributeValue) string {
-	h := sha256.New()
-	encodeMap(h, item)
-	return hex.EncodeToString(h.Sum(nil))
+	sum := sha256.Sum256(encodeMap(make([]byte, 0, 1024), item))
+	return hex.EncodeToString(sum[:])
 }
 
-func encodeAttr(h hash.Hash, av types.AttributeValue) {
+func encodeAttr(b []byte, av types.AttributeValue) []byte {
 	switch x := av.(type) {
 	case *types.AttributeValueMemberS:
-		encodeString(h, 's', x.Value)
+		return encodeString(b, 's', x.Value)
 	case *types.AttributeValueMemberN:
-		encodeString(h, 'n', x.Value)
+		return encodeString(b, 'n', x.Value)
 	case *types.AttributeValueMemberBOOL:
 		if x.Value {
-			h.Write([]byte{'t'})
-		} else {
-			h.Write([]byte{'f'})
+			return append(b, 't')
 		}
+		return append(b, 'f')
 	case *types.AttributeValueMemberNULL:
-		h.Write([]byte{'z'})
+		return append(b, 'z')
 	case *types.AttributeValueMemberM:
-		encodeMap(h, x.Value)
+		return encodeMap(b, x.Value)
 	case *types.AttributeValueMemberL:
-		encodeLen(h, 'l', len(x.Value))
+		b = encodeLen(b, 'l', len(x.Value))
 		for _, v := range x.Value {
-			encodeAttr(h, v)
+			b = encodeAttr(b, v)
 		}
-	default:
-		// toAttr produces none of the other types.
-		h.Write([]byte{'?'})
+		return b
 	}
+	// toAttr produces none of the other types.
+	return append(b, '?')
 }
 
-func encodeMap(h hash.Hash, m map[string]types.AttributeValue) {
+func encodeMap(b []byte, m map[string]types.AttributeValue) []byte {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
 	}
 	slices.Sort(keys)
-	encodeLen(h, 'm', len(keys))
+	b = encodeLen(b, 'm', len(keys))
 	for _, k := range keys {
-		encodeString(h, 'k', k)
-		encodeAttr(h, m[k])
+		b = encodeString(b, 'k', k)
+		b = encodeAttr(b, m[k])
 	}
+	return b
 }
 
-func encodeString(h hash.Hash, tag byte, s string) {
-	encodeLen(h, tag, len(s))
-	h.Write([]byte(s))
+func encodeString(b []byte, tag byte, s string) []byte {
+	return append(encodeLen(b, tag, len(s)), s...)
 }
 
-func encodeLen(h hash.Hash, tag byte, n int) {
-	var b [1 + binary.MaxVarintLen64]byte
-	b[0] = tag
-	h.Write(b[:1+binary.PutUvarint(b[1:], uint64(n))])
+func encodeLen(b []byte, tag byte, n int) []byte {
+	return binary.AppendUvarint(append(b, tag), uint64(n))
 }

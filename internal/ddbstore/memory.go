@@ -49,16 +49,40 @@ const putCondition = "attribute_not_exists(#id) OR attribute_not_exists(#ts) OR 
 // with MetaPrefix...), or another error (retryable, after SDK retries).
 // Fields may hold "id" and "updated_at"; they must then equal ID and UpdatedAt.
 func (s *Store) PutMemory(ctx context.Context, m replica.Memory) error {
-	op := "put memory " + clip(m.ID, 128)
+	in, err := s.PutMemoryInput(m)
+	if err == nil {
+		if _, err = s.api.PutItem(ctx, in); err == nil {
+			return nil
+		}
+	}
+	op := "put memory " + clip(m.ID, 128) // named only on failure: the text costs a row's CPU
+	if in == nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	if conditionFailed(err) {
+		return fmt.Errorf("%s: %w", op, replica.ErrStale)
+	}
+	if reason, ok := itemRejected(err); ok {
+		return fmt.Errorf("%s: %w: %s", op, replica.ErrUnwritable, reason)
+	}
+	return opaque(op, err)
+}
+
+// PutMemoryInput is the request PutMemory sends for m: the item and the
+// newer-wins condition. It is exported for the benchmark's ceiling, which
+// builds every request before its clock starts and sends them with a plain
+// client, so that the ceiling sends the very condition the pass sends. An
+// item DynamoDB can never take is an error wrapping replica.ErrUnwritable.
+func (s *Store) PutMemoryInput(m replica.Memory) (*dynamodb.PutItemInput, error) {
 	item, err := memoryItem(m, s.now())
 	var uw *unwritableError
 	if errors.As(err, &uw) {
-		return fmt.Errorf("%s: %w: %s", op, replica.ErrUnwritable, uw.reason)
+		return nil, fmt.Errorf("%w: %s", replica.ErrUnwritable, uw.reason)
 	}
 	if err != nil {
-		return fmt.Errorf("%s: %w", op, err)
+		return nil, err
 	}
-	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
+	return &dynamodb.PutItemInput{
 		TableName:           aws.String(s.memories),
 		Item:                item,
 		ConditionExpression: aws.String(putCondition),
@@ -68,17 +92,7 @@ func (s *Store) PutMemory(ctx context.Context, m replica.Memory) error {
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":ts": item[attrTS], ":nf": item[attrNF], ":dg": item[attrDigest],
 		},
-	})
-	if err == nil {
-		return nil
-	}
-	if conditionFailed(err) {
-		return fmt.Errorf("%s: %w", op, replica.ErrStale)
-	}
-	if reason, ok := itemRejected(err); ok {
-		return fmt.Errorf("%s: %w: %s", op, replica.ErrUnwritable, reason)
-	}
-	return opaque(op, err)
+	}, nil
 }
 
 // memoryItem builds the item for m: its fields, id and updated_at as given,

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/big"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -118,5 +119,44 @@ func TestClip(t *testing.T) {
 	}
 	if got := clip("abc", 3); got != "abc" {
 		t.Errorf("clip(abc, 3) = %q", got)
+	}
+}
+
+// TestPlainNumberAgrees checks the fast path: every text plainNumber takes,
+// the full check accepts too, and texts just past its edges go to the full
+// check.
+func TestPlainNumberAgrees(t *testing.T) {
+	d38 := strings.Repeat("9", 38)
+	for _, text := range []string{
+		"0", "-0", "5", "-5", "1.5", "-0.000001", "5.", ".5", d38, "-" + d38,
+		"0." + strings.Repeat("0", 36) + "1", d38[:20] + "." + d38[:18],
+	} {
+		if !plainNumber(text) {
+			t.Errorf("plainNumber(%q) = false", text)
+		}
+		if err := checkNumberText(text); err != nil {
+			t.Errorf("fast path takes %q, the full check refuses it: %v", text, err)
+		}
+	}
+	for _, text := range []string{"", "-", ".", "1.2.3", "--1", "+1", "1e5", "1E-200", d38 + "9", "0x10", " 1"} {
+		if plainNumber(text) {
+			t.Errorf("plainNumber(%q) = true, want the full check", text)
+		}
+	}
+}
+
+// TestTSNumberFastPathAgrees compares the UnixNano text with big.Int's at
+// the edges of the fast path.
+func TestTSNumberFastPathAgrees(t *testing.T) {
+	for _, ts := range []time.Time{
+		time.Date(1679, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(1969, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Unix(0, 0), time.Unix(0, 1), time.Date(2261, 12, 31, 23, 59, 59, 999999999, time.UTC),
+		time.Date(2026, 11, 27, 1, 2, 3, 456789, time.FixedZone("x", 3600)),
+	} {
+		n := new(big.Int).Mul(big.NewInt(ts.Unix()), big.NewInt(int64(time.Second)))
+		n.Add(n, big.NewInt(int64(ts.Nanosecond())))
+		if got := tsNumber(ts); got != n.String() {
+			t.Errorf("tsNumber(%v) = %s, want %s", ts, got, n)
+		}
 	}
 }

@@ -13,6 +13,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
@@ -71,27 +74,46 @@ func readRows(path string) ([]rawRow, error) {
 	return out, sc.Err()
 }
 
-// memory decodes a row exactly as the pass decodes a page (peers.DecodeRow)
-// and builds the item it would write.
-func (r rawRow) memory() (replica.Memory, error) {
-	row := peers.DecodeRow(r.raw, true)
-	if row.Invalid != nil {
-		return replica.Memory{}, row.Invalid
+// requests decodes every row exactly as the pass decodes a page
+// (peers.DecodeRow) and builds the request the pass would send for it
+// (ddbstore's PutMemoryInput: the item and the newer-wins condition), at
+// most limit of them when limit > 0. The raw child calls it before its clock
+// starts, so the ceiling carries none of the pass's per-row code.
+func requests(rows []rawRow, store *ddbstore.Store, limit int) ([]*dynamodb.PutItemInput, error) {
+	if limit > 0 && limit < len(rows) {
+		rows = rows[:limit]
 	}
-	return replica.FromRow(r.peer, row), nil
+	out := make([]*dynamodb.PutItemInput, len(rows))
+	for i, r := range rows {
+		row := peers.DecodeRow(r.raw, true)
+		if row.Invalid != nil {
+			return nil, fmt.Errorf("row %d: %w", i, row.Invalid)
+		}
+		in, err := store.PutMemoryInput(replica.FromRow(r.peer, row))
+		if err != nil {
+			return nil, fmt.Errorf("row %d: %w", i, err)
+		}
+		out[i] = in
+	}
+	return out, nil
 }
 
-// runRaw writes every row's item with WriteConcurrency workers and nothing
-// else: no fetching, no watermarks, no bookkeeping. It is the ceiling the
-// pass is measured against. Each worker decodes a row just before writing
-// it, as the pass does: holding every decoded item at once would make this
-// child's heap, and its collector's work, grow with N.
-func runRaw(ctx context.Context, spec Spec, store *ddbstore.Store) (Result, error) {
+// runRaw is the ceiling the pass is measured against: every request built
+// before the clock starts, then sent with the plain SDK client's PutItem by
+// WriteConcurrency workers and nothing else: no decoding, no digest, no
+// fetching, no watermarks, no bookkeeping. With WriteConcurrency 1 it is the
+// naive sequential loop, one PutItem at a time.
+func runRaw(ctx context.Context, spec Spec, api *dynamodb.Client, store *ddbstore.Store) (Result, error) {
 	rows, err := readRows(spec.RowsFile)
 	if err != nil {
 		return Result{}, err
 	}
-	res := Result{Mode: ModeRaw, Baseline: residentBytes()}
+	reqs, err := requests(rows, store, spec.MaxRows)
+	rows = nil
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Mode: spec.Mode, Baseline: residentBytes()}
 	var next, written, failed atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
@@ -100,15 +122,13 @@ func runRaw(ctx context.Context, spec Spec, store *ddbstore.Store) (Result, erro
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := next.Add(1) - 1; i < int64(len(rows)); i = next.Add(1) - 1 {
-				item, err := rows[i].memory()
-				if err == nil {
-					err = store.PutMemory(ctx, item)
-				}
+			var stale *types.ConditionalCheckFailedException
+			for i := next.Add(1) - 1; i < int64(len(reqs)); i = next.Add(1) - 1 {
+				_, err := api.PutItem(ctx, reqs[i])
 				switch {
 				case err == nil:
 					written.Add(1)
-				case !errors.Is(err, replica.ErrStale):
+				case !errors.As(err, &stale):
 					failed.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 				}
@@ -118,9 +138,9 @@ func runRaw(ctx context.Context, spec Spec, store *ddbstore.Store) (Result, erro
 	wg.Wait()
 	m.stop(&res)
 	res.Rows, res.Failed = int(written.Load()), int(failed.Load())
-	res.Done = len(rows) - res.Failed
+	res.Done = len(reqs) - res.Failed
 	if e, ok := firstErr.Load().(string); ok {
-		return res, fmt.Errorf("%d of %d puts failed, first: %s", res.Failed, len(rows), e)
+		return res, fmt.Errorf("%d of %d puts failed, first: %s", res.Failed, len(reqs), e)
 	}
 	return res, nil
 }

@@ -6,7 +6,7 @@ import (
 	"io"
 	"time"
 
-	"github.com/aimemory/catchup/bench"
+	"github.com/aimemory/catchup/cmd/catchupbench/internal/bench"
 )
 
 // The fairness scenario: one huge backlog that cannot drain within the
@@ -18,6 +18,7 @@ const (
 	fairDeadline = 30 * time.Second
 	fairMargin   = 5 * time.Second
 	sweepRows    = 5000
+	idlePeers    = 200
 )
 
 // measure runs the chosen scenarios in order, logging progress on log, and
@@ -26,7 +27,8 @@ func measure(ctx context.Context, h *bench.Harness, o options, log io.Writer) (*
 	start := time.Now()
 	rep := &bench.Report{
 		Machine: bench.ThisMachine(), LoadBefore: bench.LoadAverage(), Settings: o.settings,
-		Poller: bench.PollerPolicy{PageRows: 500, Every: 5 * time.Minute, RunLimit: 230 * time.Second},
+		Poller: bench.PollerPolicy{PageRows: 500, Every: 5 * time.Minute, RunLimit: o.deploy.runLimit()},
+		Deploy: o.deploy.Deploy,
 	}
 	defer func() { rep.LoadAfter, rep.Took = bench.LoadAverage(), time.Since(start) }()
 	step := func(what string, fn func() error) error {
@@ -51,6 +53,26 @@ func measure(ctx context.Context, h *bench.Harness, o options, log io.Writer) (*
 					return rep, err
 				}
 			}
+		}
+	}
+	if o.only["roundtrip"] {
+		err := step(fmt.Sprintf("round trip %s, %d rows", o.latency, o.rtRows), func() error {
+			rt, err := h.RoundTrip(ctx, bench.Case{N: o.rtRows, P: 1, DynamoLatency: o.latency, Reps: o.reps}, o.seqRows)
+			rep.RoundTrip = &rt
+			return err
+		})
+		if err != nil {
+			return rep, err
+		}
+	}
+	if o.only["idle"] {
+		err := step(fmt.Sprintf("idle: %d empty peers", idlePeers), func() error {
+			id, err := h.Idle(ctx, idlePeers, o.latency, o.latency)
+			rep.Idle = &id
+			return err
+		})
+		if err != nil {
+			return rep, err
 		}
 	}
 	if o.only["pipeline"] {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"time"
 )
 
@@ -19,7 +20,21 @@ type Report struct {
 	Writes     []Pair       // write concurrency sweep
 	PeerSweep  []Pair       // peer concurrency sweep
 	Fairness   *Fairness    // nil when not measured
+	RoundTrip  *RoundTrip   // nil when not measured
+	Idle       *Idle        // nil when not measured
 	Poller     PollerPolicy // the original poller, for comparison
+	Deploy     Deploy       // the template's defaults, for the capacity table
+}
+
+// Deploy is what template.yaml deploys by default.
+type Deploy struct {
+	TimeoutS  int           // FunctionTimeout
+	Margin    time.Duration // DeadlineMargin
+	Schedule  string        // ScheduleExpression
+	MemoryMB  int           // FunctionMemorySize
+	PageLimit int           // PageLimit
+	PeerConc  int           // PeerConcurrency
+	WriteConc int           // WriteConcurrency
 }
 
 // PollerPolicy is the original poller: one page per run.
@@ -36,15 +51,43 @@ func (r *Report) Markdown(w io.Writer) {
 		r.Machine, r.LoadBefore, r.LoadAfter)
 	p("Settings: PAGE_LIMIT %d, PEER_CONCURRENCY %d, WRITE_CONCURRENCY %d unless a table says otherwise. The run took %s.\n\n",
 		r.Settings.PageLimit, r.Settings.PeerConcurrency, r.Settings.WriteConcurrency, r.Took.Round(time.Second))
+	r.targets(p)
 	r.throughput(p)
+	r.roundTrip(p)
 	r.memory(p)
 	r.pipeline(p)
 	r.sweeps(p)
 	r.fairness(p)
 	r.poller(p)
+	r.capacity(p)
 }
 
 type printf func(format string, a ...any)
+
+// targets states issue 13's targets against this run: the pass at 0.9 or
+// more of the independent ceiling, at most 1.1 times its CPU per row, on
+// dynalite and with the round trip.
+func (r *Report) targets(p printf) {
+	pairs := slices.Clone(r.Throughput)
+	if r.RoundTrip != nil {
+		pairs = append(pairs, r.RoundTrip.Pair)
+	}
+	if len(pairs) == 0 {
+		return
+	}
+	worstRate, worstCPU := math.Inf(1), 0.0
+	for _, t := range pairs {
+		worstRate, worstCPU = min(worstRate, t.Ratio()), max(worstCPU, t.CPURatio())
+	}
+	met := func(ok bool) string {
+		if ok {
+			return "met"
+		}
+		return "**not met**"
+	}
+	p("**Targets** (every throughput case and the round trip): catch-up / raw at least 0.90: lowest %.2f, %s; CPU per row catch-up / raw at most 1.10: highest %.2f, %s.\n\n",
+		worstRate, met(worstRate >= 0.9), worstCPU, met(worstCPU <= 1.1))
+}
 
 func (r *Report) throughput(p printf) {
 	if len(r.Throughput) == 0 {
@@ -52,15 +95,17 @@ func (r *Report) throughput(p printf) {
 	}
 	p("### Throughput: catch-up against raw conditional PutItem\n\n")
 	p("Each case ran %d time(s) each way, alternating which went first; rates are medians, the ratio is of summed rates, with the range of single repetitions.\n\n", max(r.Throughput[0].Reps, 1))
-	p("| rows | peers | catch-up rows/s | raw rows/s | **catch-up / raw** | range | catch-up allocs/row | raw allocs/row | catch-up KiB alloc/row | catch-up CPU µs/row | peak RSS MiB |\n")
-	p("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|\n")
+	p("CPU is user + system time of the child during the measured part (getrusage), per row written; a vCPU-second is one second of one core.\n\n")
+	p("| rows | peers | catch-up rows/s | raw rows/s | **catch-up / raw** | range | catch-up CPU µs/row | raw CPU µs/row | **CPU catch-up / raw** | catch-up rows per vCPU-s | catch-up allocs/row | raw allocs/row | catch-up KiB alloc/row | peak RSS MiB |\n")
+	p("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, t := range r.Throughput {
 		c, w := t.Catchup, t.Raw
 		lo, hi := t.RatioRange()
-		p("| %d | %d | %.0f | %.0f | **%.2f** | %.2f–%.2f | %.0f | %.0f | %.1f | %.0f | %.1f |\n",
+		p("| %d | %d | %.0f | %.0f | **%.2f** | %.2f–%.2f | %.0f | %.0f | **%.2f** | %.0f | %.0f | %.0f | %.1f | %.1f |\n",
 			t.N, t.P, c.RowsPerSecond(), w.RowsPerSecond(), t.Ratio(), lo, hi,
+			cpuPerRow(c), cpuPerRow(w), t.CPURatio(), rowsPerCPU(c),
 			perRow(float64(c.Mallocs), c), perRow(float64(w.Mallocs), w),
-			perRow(float64(c.AllocBytes)/1024, c), perRow(c.CPUS*1e6, c), mib(c.MaxRSS))
+			perRow(float64(c.AllocBytes)/1024, c), mib(c.MaxRSS))
 	}
 	p("\n")
 }
@@ -109,19 +154,20 @@ func (r *Report) sweeps(p printf) {
 		w0 := r.Writes[0]
 		p("### Write concurrency\n\n%d rows from %d peer, each DynamoDB request delayed %s (a network round trip to DynamoDB); %d repetition(s) each way.\n\n",
 			w0.N, w0.P, w0.DynamoLatency, max(w0.Reps, 1))
-		p("| WRITE_CONCURRENCY | catch-up rows/s | raw rows/s | catch-up / raw | catch-up CPU µs/row | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|\n")
+		p("| WRITE_CONCURRENCY | catch-up rows/s | raw rows/s | catch-up / raw | catch-up CPU µs/row | raw CPU µs/row | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, t := range r.Writes {
-			p("| %d | %.0f | %.0f | %.2f | %.0f | %.1f |\n", t.Settings.WriteConcurrency, t.Catchup.RowsPerSecond(), t.Raw.RowsPerSecond(),
-				t.Ratio(), perRow(t.Catchup.CPUS*1e6, t.Catchup), mib(t.Catchup.MaxRSS))
+			p("| %d | %.0f | %.0f | %.2f | %.0f | %.0f | %.1f |\n", t.Settings.WriteConcurrency, t.Catchup.RowsPerSecond(), t.Raw.RowsPerSecond(),
+				t.Ratio(), cpuPerRow(t.Catchup), cpuPerRow(t.Raw), mib(t.Catchup.MaxRSS))
 		}
 		p("\n")
 	}
 	if len(r.PeerSweep) > 0 {
 		s0 := r.PeerSweep[0]
 		p("### Peer concurrency\n\n%d rows over %d peers, each peer waiting %s before it answers; raw PutItem measured next to each pass, as the yardstick; %d repetition(s) each way.\n\n", s0.N, s0.P, s0.PeerDelay, max(s0.Reps, 1))
-		p("| PEER_CONCURRENCY | catch-up rows/s | raw rows/s | catch-up / raw | peak RSS MiB |\n|---:|---:|---:|---:|---:|\n")
+		p("| PEER_CONCURRENCY | catch-up rows/s | raw rows/s | catch-up / raw | catch-up CPU µs/row | raw CPU µs/row | peak RSS MiB |\n|---:|---:|---:|---:|---:|---:|---:|\n")
 		for _, t := range r.PeerSweep {
-			p("| %d | %.0f | %.0f | %.2f | %.1f |\n", t.Settings.PeerConcurrency, t.Catchup.RowsPerSecond(), t.Raw.RowsPerSecond(), t.Ratio(), mib(t.Catchup.MaxRSS))
+			p("| %d | %.0f | %.0f | %.2f | %.0f | %.0f | %.1f |\n", t.Settings.PeerConcurrency, t.Catchup.RowsPerSecond(), t.Raw.RowsPerSecond(), t.Ratio(),
+				cpuPerRow(t.Catchup), cpuPerRow(t.Raw), mib(t.Catchup.MaxRSS))
 		}
 		p("\n")
 	}
@@ -169,6 +215,17 @@ func (r *Report) poller(p printf) {
 		p("| %d | %d | %s | %d | %s |\n", n, runs, hours(time.Duration(runs)*pp.Every), ours, wall.Round(time.Second))
 	}
 	p("\n")
+}
+
+// cpuPerRow is the measured part's CPU per row written, in µs.
+func cpuPerRow(r Result) float64 { return perRow(r.WorkCPUS*1e6, r) }
+
+// rowsPerCPU is rows written per CPU-second of the measured part.
+func rowsPerCPU(r Result) float64 {
+	if r.WorkCPUS <= 0 {
+		return 0
+	}
+	return float64(r.Rows) / r.WorkCPUS
 }
 
 func perRow(v float64, r Result) float64 {

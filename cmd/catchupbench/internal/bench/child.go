@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
@@ -15,8 +16,9 @@ import (
 
 // Modes of a child process.
 const (
-	ModeCatchup = "catchup" // one catch-up pass over Spec.Peers
-	ModeRaw     = "raw"     // the limit: conditional PutMemory of the rows in Spec.RowsFile
+	ModeCatchup = "catchup"    // one catch-up pass over Spec.Peers
+	ModeRaw     = "raw"        // the ceiling: the pass's PutItem requests for Spec.RowsFile, built before timing, sent with the plain client
+	ModeSeq     = "sequential" // raw with one PutItem at a time: the naive loop
 )
 
 // Spec is what one child process measures; it travels as JSON on stdin.
@@ -27,6 +29,7 @@ type Spec struct {
 	State            string        `json:"state"`
 	Peers            []peers.Peer  `json:"peers,omitempty"`     // catchup
 	RowsFile         string        `json:"rows_file,omitempty"` // raw: lines of "peer-id\trow JSON"
+	MaxRows          int           `json:"max_rows,omitempty"`  // raw: write only the first MaxRows; 0 = all
 	PageLimit        int           `json:"page_limit"`
 	PeerConcurrency  int           `json:"peer_concurrency"`
 	WriteConcurrency int           `json:"write_concurrency"`
@@ -53,8 +56,12 @@ type Result struct {
 	SlackMs *int64   `json:"slack_ms,omitempty"`
 	Overlap *Overlap `json:"overlap,omitempty"`
 
-	MaxRSS   int64   `json:"max_rss"`  // bytes, peak resident set of the child
-	CPUS     float64 `json:"cpu_s"`    // user + system seconds of the child
+	MaxRSS int64   `json:"max_rss"` // bytes, peak resident set of the child
+	CPUS   float64 `json:"cpu_s"`   // user + system seconds of the child, start-up included
+	// WorkCPUS is user + system seconds of the child during the measured
+	// part only (getrusage around it): what the work cost, per row the
+	// figure Lambda's CPU share decides.
+	WorkCPUS float64 `json:"work_cpu_s"`
 	Baseline int64   `json:"baseline"` // bytes resident before the measured part
 }
 
@@ -87,8 +94,8 @@ func RunChild(ctx context.Context, spec Spec) (Result, error) {
 	switch spec.Mode {
 	case ModeCatchup:
 		return runCatchup(ctx, spec, store)
-	case ModeRaw:
-		return runRaw(ctx, spec, store)
+	case ModeRaw, ModeSeq:
+		return runRaw(ctx, spec, api, store)
 	}
 	return Result{}, fmt.Errorf("unknown mode %q", spec.Mode)
 }
@@ -96,6 +103,7 @@ func RunChild(ctx context.Context, spec Spec) (Result, error) {
 // meter measures heap allocations and wall time of the part it brackets.
 type meter struct {
 	m0      runtime.MemStats
+	cpu0    float64
 	start   time.Time
 	profile *os.File
 }
@@ -110,12 +118,14 @@ func startMeter(profile string) *meter {
 		}
 	}
 	runtime.ReadMemStats(&m.m0)
+	m.cpu0 = selfCPU()
 	m.start = time.Now()
 	return m
 }
 
 func (m *meter) stop(res *Result) {
 	res.Seconds = time.Since(m.start).Seconds()
+	res.WorkCPUS = selfCPU() - m.cpu0
 	if m.profile != nil {
 		pprof.StopCPUProfile()
 		m.profile.Close()
@@ -125,6 +135,15 @@ func (m *meter) stop(res *Result) {
 	res.Mallocs = m1.Mallocs - m.m0.Mallocs
 	res.AllocBytes = m1.TotalAlloc - m.m0.TotalAlloc
 	res.MaxRSS = peakResidentBytes()
+}
+
+// selfCPU is this process's user + system seconds so far.
+func selfCPU() float64 {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return tvSeconds(ru.Utime) + tvSeconds(ru.Stime)
 }
 
 // runCatchup runs one pass as functions/catchup wires it: the peers client

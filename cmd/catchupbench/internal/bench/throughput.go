@@ -50,6 +50,23 @@ func (p Pair) Ratio() float64 {
 	return cu / raw
 }
 
+// CPURatio is the pass's CPU per row over raw's, each summed over the
+// repetitions (CPU seconds over rows).
+func (p Pair) CPURatio() float64 {
+	var cuCPU, cuRows, rawCPU, rawRows float64
+	for _, r := range p.Runs {
+		if r.Mode == ModeCatchup {
+			cuCPU, cuRows = cuCPU+r.WorkCPUS, cuRows+float64(r.Rows)
+		} else {
+			rawCPU, rawRows = rawCPU+r.WorkCPUS, rawRows+float64(r.Rows)
+		}
+	}
+	if rawCPU == 0 || cuRows == 0 || rawRows == 0 {
+		return 0
+	}
+	return (cuCPU / cuRows) / (rawCPU / rawRows)
+}
+
 // RatioRange is the lowest and highest ratio of one repetition's runs.
 func (p Pair) RatioRange() (lo, hi float64) {
 	cu, raw := p.rates(ModeCatchup), p.rates(ModeRaw)

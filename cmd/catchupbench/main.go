@@ -14,7 +14,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/aimemory/catchup/bench"
+	"github.com/aimemory/catchup/cmd/catchupbench/internal/bench"
 )
 
 func main() {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	_ "embed"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -12,8 +13,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aimemory/catchup/bench"
+	"github.com/aimemory/catchup/cmd/catchupbench/internal/bench"
 )
+
+// method is the text above the figures of BENCHMARKS.md.
+//
+//go:embed method.md
+var method string
 
 // options are the command line.
 type options struct {
@@ -28,9 +34,12 @@ type options struct {
 	reps       int
 	jsonOut    string
 	profileDir string
+	rtRows     int
+	seqRows    int
+	deploy     deploy
 }
 
-var scenarios = []string{"throughput", "pipeline", "writes", "peers", "fairness"}
+var scenarios = []string{"throughput", "roundtrip", "idle", "pipeline", "writes", "peers", "fairness"}
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs := flag.NewFlagSet("catchupbench", flag.ContinueOnError)
@@ -50,6 +59,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.IntVar(&o.reps, "reps", 2, "times each throughput case runs each way, alternating which goes first")
 	fs.StringVar(&o.jsonOut, "json", "", "also write every result as JSON to this `file`")
 	fs.StringVar(&o.profileDir, "profile", "", "write CPU profiles of the throughput children to this `dir`")
+	fs.IntVar(&o.rtRows, "roundtrip-rows", 10000, "rows of the round-trip scenario")
+	fs.IntVar(&o.seqRows, "sequential-rows", 1000, "rows the naive loop writes in the round-trip scenario")
+	template := fs.String("template", "template.yaml", "SAM `template` whose parameter defaults the capacity table assumes")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -62,6 +74,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		if *l.out, err = ints(l.s); err != nil {
 			return o, fmt.Errorf("%s: %w", l.name, err)
 		}
+	}
+	if o.deploy, err = readDeploy(*template); err != nil {
+		return o, err
 	}
 	o.only = map[string]bool{}
 	for _, s := range strings.Split(*only, ",") {
@@ -110,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	h.ProfileDir = o.profileDir
 	rep, err := measure(ctx, h, o, stderr)
+	io.WriteString(stdout, method)
 	rep.Markdown(stdout)
 	if o.jsonOut != "" {
 		b, _ := json.MarshalIndent(rep, "", "  ")
