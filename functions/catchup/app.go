@@ -15,6 +15,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/metrics"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peers/awssecrets"
 	"github.com/aimemory/catchup/internal/sdkconfig"
@@ -31,6 +32,7 @@ type app struct {
 	// functionName is the metrics' FunctionName dimension: the Lambda's name
 	// (the template's alarms use the same), "local" outside Lambda.
 	functionName string
+	metricsLevel metrics.Level // PEER_METRICS
 	now          func() time.Time
 }
 
@@ -59,7 +61,8 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, no
 		Breakers:         store,
 		Now:              now,
 	})
-	a := &app{cfg: cfg, log: log, store: store, client: client, runner: runner, now: now, functionName: "local"}
+	a := &app{cfg: cfg, log: log, store: store, client: client, runner: runner, now: now, functionName: "local",
+		metricsLevel: cfg.PeerMetrics}
 	if inLambda {
 		a.metrics = os.Stdout
 		a.functionName = lambdacontext.FunctionName

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aimemory/catchup/internal/metrics"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
@@ -25,6 +26,7 @@ type config struct {
 	LocalBudget      time.Duration
 	SecretTTL        time.Duration
 	PeerRegistry     bool
+	PeerMetrics      metrics.Level
 }
 
 // configVars lists every variable loadConfig reads, with its default ("" when
@@ -44,6 +46,7 @@ var configVars = []struct{ Name, Default string }{
 	{"LOCAL_BUDGET", "5m"},
 	{"SECRET_TTL", "5m"},
 	{"PEER_REGISTRY", "true"},
+	{"PEER_METRICS", "standard"},
 }
 
 // loadConfig reads and validates the configuration. Every error names its variable.
@@ -63,6 +66,7 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		LocalBudget:      r.duration("LOCAL_BUDGET", time.Second, 24*time.Hour),
 		SecretTTL:        r.duration("SECRET_TTL", 0, 24*time.Hour),
 		PeerRegistry:     r.boolean("PEER_REGISTRY"),
+		PeerMetrics:      r.metricsLevel("PEER_METRICS"),
 	}
 	// "[]" is allowed: the peers may all live in the registry.
 	if raw := r.required("PEERS"); raw != "" && strings.TrimSpace(raw) != "[]" {
@@ -144,4 +148,12 @@ func (r *envReader) boolean(name string) bool {
 		r.fail(name, fmt.Errorf("%q is not true or false", v))
 	}
 	return b
+}
+
+func (r *envReader) metricsLevel(name string) metrics.Level {
+	l, err := metrics.ParseLevel(r.value(name))
+	if err != nil {
+		r.fail(name, err)
+	}
+	return l
 }

@@ -257,6 +257,17 @@ func TestLambdaEndToEnd(t *testing.T) {
 				t.Errorf("%d memories, want %d", n, f.valid)
 			}
 		}},
+		{"reconcile.json", func(t *testing.T) {
+			// Every served version landed in the scheduled run: a reconcile
+			// repairs nothing and finds nothing to delete.
+			var rec catchup.ReconcileReport
+			if err := json.Unmarshal(operate(t, "reconcile.json"), &rec); err != nil {
+				t.Fatal(err)
+			}
+			if rec.LiveRows != f.valid || rec.Repaired != 0 || rec.DeletionCandidates != 0 || rec.Tombstoned != 0 || rec.Withheld != "" || len(rec.Peers) != 2 {
+				t.Errorf("reconcile after a full pass: %+v, want %d live rows and nothing to do", rec, f.valid)
+			}
+		}},
 		{"backfill.json", func(t *testing.T) {
 			before := mark(t, "alpha")
 			res := run(t, "backfill.json")

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
@@ -10,15 +9,12 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/metrics"
 )
 
 // actionReconcile walks every enabled peer's whole feed against the table
 // (docs/operations.md, "Reconcile").
 const actionReconcile = "reconcile"
-
-// reconcileMetrics are the reconcile's metric names (dimension FunctionName).
-var reconcileMetrics = []string{"ReconcileRepaired", "ReconcileDeletionCandidates", "ReconcileTombstoned",
-	"ReconcileWithheld", "ReconcileDurationMs", "ReconcileLiveRows"}
 
 // reconcileOptions reads the reconcile's variables; each error names its variable.
 func reconcileOptions(lookup func(string) (string, bool)) (catchup.ReconcileOptions, error) {
@@ -75,13 +71,8 @@ func (a *app) reconcile(ctx context.Context, log *slog.Logger, ev event) (*catch
 
 // emitReconcileMetrics writes one EMF line for a reconcile (not a dry run).
 func (a *app) emitReconcileMetrics(rep catchup.ReconcileReport) {
-	if a.metrics == nil || rep.DryRun {
+	if a.metrics == nil {
 		return
 	}
-	vals := map[string]any{
-		"ReconcileRepaired": rep.Repaired, "ReconcileDeletionCandidates": rep.DeletionCandidates,
-		"ReconcileTombstoned": rep.Tombstoned, "ReconcileWithheld": b2i(rep.Withheld != ""),
-		"ReconcileDurationMs": rep.DurationMs, "ReconcileLiveRows": rep.LiveRows,
-	}
-	_ = json.NewEncoder(a.metrics).Encode(emf(a.now(), []string{"FunctionName"}, map[string]any{"FunctionName": a.functionName}, vals))
+	_, _ = a.metrics.Write(metrics.ReconcileEMF(rep, a.now(), a.functionName))
 }

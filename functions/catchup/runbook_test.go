@@ -18,6 +18,7 @@ import (
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/fakeclock"
+	"github.com/aimemory/catchup/internal/metrics/emftest"
 	"github.com/aimemory/catchup/internal/peertest"
 )
 
@@ -43,8 +44,8 @@ func TestBreakerThroughHandler(t *testing.T) {
 	if a := peerOf(t, rep, "alpha"); a.Status != catchup.StatusCaughtUp {
 		t.Errorf("alpha suffers from beta's breaker: %+v", a)
 	}
-	if _, run := split(t, parseEMF(t, f.metrics.Bytes())); run.metrics["RunMaxConsecutiveFailures"] != 3 {
-		t.Errorf("while beta is skipped, RunMaxConsecutiveFailures = %v, want 3 (PeerFailingAlarm keeps firing)", run.metrics["RunMaxConsecutiveFailures"])
+	if _, run := emftest.Split(t, emftest.Parse(t, f.metrics.Bytes())); run.Metrics["RunMaxConsecutiveFailures"] != 3 {
+		t.Errorf("while beta is skipped, RunMaxConsecutiveFailures = %v, want 3 (PeerFailingAlarm keeps firing)", run.Metrics["RunMaxConsecutiveFailures"])
 	}
 
 	var named catchup.Report // every peer named failed: the run returns an error, and the report

@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/aimemory/catchup/internal/metrics"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
@@ -27,15 +28,18 @@ func TestTemplateAlarmsWatchEmittedMetrics(t *testing.T) {
 		a := get(tp.resource(id), "Properties")
 		ns, metric := text(get(a, "Namespace")), text(get(a, "MetricName"))
 		alarmed[ns+" "+metric] = a
-		if ns != metricsNamespace {
+		if ns != metrics.Namespace {
 			continue
 		}
 		dims := get(a, "Dimensions")
-		onFunction := dims != nil && len(dims.Content) == 1 &&
-			text(get(dims.Content[0], "Name")) == "FunctionName" &&
-			text(get(dims.Content[0], "Value")) == "!Ref CatchupFunction"
+		on := func(fn string) bool {
+			return dims != nil && len(dims.Content) == 1 &&
+				text(get(dims.Content[0], "Name")) == "FunctionName" &&
+				text(get(dims.Content[0], "Value")) == "!Ref "+fn
+		}
 		switch {
-		case slices.Contains(runMetrics, metric) && onFunction:
+		case slices.Contains(metrics.Run, metric) && on("CatchupFunction"):
+		case slices.Contains(metrics.Reconcile, metric) && on("ReconcileFunction"):
 		default:
 			t.Errorf("alarm %s watches %s %s with dimensions %s: the code emits no such metric", id, ns, metric, text(dims))
 		}
@@ -44,11 +48,11 @@ func TestTemplateAlarmsWatchEmittedMetrics(t *testing.T) {
 		{"AWS/Lambda Errors", "notBreaching"},
 		{"AWS/Lambda Throttles", "notBreaching"},
 		{"AWS/SQS ApproximateNumberOfMessagesVisible", "notBreaching"},
-		{metricsNamespace + " RunMaxConsecutiveFailures", "notBreaching"},
-		{metricsNamespace + " RunStalledPeers", "notBreaching"},
-		{metricsNamespace + " QuarantinedRows", "notBreaching"},
+		{metrics.Namespace + " RunMaxConsecutiveFailures", "notBreaching"},
+		{metrics.Namespace + " RunStalledPeers", "notBreaching"},
+		{metrics.Namespace + " QuarantinedRows", "notBreaching"},
 		// No metric means no run: the lag alarm doubles as the heartbeat.
-		{metricsNamespace + " RunMaxLagSeconds", "breaching"},
+		{metrics.Namespace + " RunMaxLagSeconds", "breaching"},
 	}
 	for _, tt := range tests {
 		a := alarmed[tt.metric]
@@ -63,10 +67,10 @@ func TestTemplateAlarmsWatchEmittedMetrics(t *testing.T) {
 			t.Errorf("alarm on %s: AlarmActions %s, want !If HasAlarmTopic", tt.metric, got)
 		}
 	}
-	if got := text(get(alarmed[metricsNamespace+" RunMaxConsecutiveFailures"], "Threshold")); got != "!Ref FailedRunsToAlarm" {
+	if got := text(get(alarmed[metrics.Namespace+" RunMaxConsecutiveFailures"], "Threshold")); got != "!Ref FailedRunsToAlarm" {
 		t.Errorf("RunMaxConsecutiveFailures alarm Threshold = %s, want !Ref FailedRunsToAlarm", got)
 	}
-	if got := text(get(alarmed[metricsNamespace+" RunMaxLagSeconds"], "Threshold")); got != "!Ref LagAlarmSeconds" {
+	if got := text(get(alarmed[metrics.Namespace+" RunMaxLagSeconds"], "Threshold")); got != "!Ref LagAlarmSeconds" {
 		t.Errorf("RunMaxLagSeconds alarm Threshold = %s, want !Ref LagAlarmSeconds", got)
 	}
 }
