@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/aimemory/catchup/internal/event"
 )
 
 const usage = `usage: catchupctl [-function NAME] ACTION [flags]
@@ -28,25 +30,12 @@ command that sends it. ACTION (flags in brackets are optional):
 See docs/operations.md for what each does.
 `
 
-// payload is the event the function decodes (functions/catchup/event.go);
-// empty fields are left out, as in the files of events/.
+// payload is the event the function decodes (internal/event), except that a
+// reset must send "watermark" even when it is "" (from the beginning), which
+// event.Payload's omitempty field cannot; the outer field shadows it.
 type payload struct {
-	Action    string   `json:"action"`
-	Peers     []string `json:"peers,omitempty"`
-	DryRun    bool     `json:"dry_run,omitempty"`
-	From      string   `json:"from,omitempty"`
-	To        string   `json:"to,omitempty"`
-	Watermark *string  `json:"watermark,omitempty"` // set, even to "", for a reset
-	Reason    string   `json:"reason,omitempty"`
-	Peer      *peerArg `json:"peer,omitempty"`
-	Disabled  bool     `json:"disabled,omitempty"`
-	Limit     int      `json:"limit,omitempty"`
-}
-
-type peerArg struct {
-	ID       string `json:"id"`
-	URL      string `json:"url"`
-	SecretID string `json:"secret_id,omitempty"`
+	event.Payload
+	Watermark *string `json:"watermark,omitempty"`
 }
 
 // build parses one action's flags into its payload. Errors name the flag.
@@ -55,35 +44,35 @@ func build(action string, args []string) ([]byte, error) {
 	fs.SetOutput(io.Discard)
 	var p payload
 	var peers, watermark string
-	var peer peerArg
+	var peer event.PeerArg
 	fs.StringVar(&peers, "peers", "", "comma-separated peer ids")
 	switch action {
 	case "run", "dry-run":
-		p.Action, p.DryRun = "run", action == "dry-run"
+		p.Action, p.DryRun = event.Run, action == "dry-run"
 	case "backfill":
-		p.Action = "backfill"
+		p.Action = event.Backfill
 		fs.StringVar(&p.From, "from", "", "exclusive lower bound")
 		fs.StringVar(&p.To, "to", "", "stop after a page reaching this")
 	case "reset":
-		p.Action = "reset_watermark"
+		p.Action = event.ResetWatermark
 		fs.StringVar(&watermark, "watermark", "", `the new watermark ("" = from the beginning)`)
 		fs.StringVar(&p.Reason, "reason", "", "kept in the history")
 	case "list-quarantine":
-		p.Action = "list_quarantine"
+		p.Action = event.ListQuarantine
 		fs.IntVar(&p.Limit, "limit", 0, "at most this many rows")
 	case "replay":
-		p.Action = "replay_quarantine"
+		p.Action = event.ReplayQuarantine
 		fs.BoolVar(&p.DryRun, "dry-run", false, "validate and read only")
 	case "registry-put":
-		p.Action = "registry_put"
+		p.Action = event.RegistryPut
 		fs.StringVar(&peer.ID, "id", "", "peer id")
 		fs.StringVar(&peer.URL, "url", "", "peer base URL")
 		fs.StringVar(&peer.SecretID, "secret-id", "", "Secrets Manager id or ARN of its key")
 		fs.BoolVar(&p.Disabled, "disabled", false, "keep it registered but not pulled")
 	case "registry-list":
-		p.Action = "registry_list"
+		p.Action = event.RegistryList
 	case "registry-delete":
-		p.Action = "registry_delete"
+		p.Action = event.RegistryDelete
 	default:
 		return nil, fmt.Errorf("unknown action %q (catchupctl -h lists them)", action)
 	}
@@ -104,7 +93,7 @@ func build(action string, args []string) ([]byte, error) {
 	if set["watermark"] {
 		p.Watermark = &watermark
 	}
-	if p.Action == "registry_put" {
+	if p.Action == event.RegistryPut {
 		p.Peer = &peer
 	}
 	return json.Marshal(p)

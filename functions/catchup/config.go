@@ -1,11 +1,13 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/metrics"
 	"github.com/aimemory/catchup/internal/peers"
 )
@@ -36,17 +38,29 @@ var configVars = []struct{ Name, Default string }{
 	{"PEERS", ""},
 	{"MEMORIES_TABLE", ""},
 	{"STATE_TABLE", ""},
-	{"PAGE_LIMIT", "500"},
-	{"PEER_CONCURRENCY", "8"},
-	{"WRITE_CONCURRENCY", "32"},
-	{"REQUEST_TIMEOUT", "30s"},
-	{"MAX_RESPONSE_BYTES", "67108864"},
-	{"CLOCK_SKEW", "5m"},
-	{"DEADLINE_MARGIN", "10s"},
-	{"LOCAL_BUDGET", "5m"},
+	{"PAGE_LIMIT", strconv.Itoa(catchup.DefaultPageLimit)},
+	{"PEER_CONCURRENCY", strconv.Itoa(catchup.DefaultPeerConcurrency)},
+	{"WRITE_CONCURRENCY", strconv.Itoa(catchup.DefaultWriteConcurrency)},
+	{"REQUEST_TIMEOUT", shortDuration(peers.DefaultTimeout)},
+	{"MAX_RESPONSE_BYTES", strconv.Itoa(peers.DefaultMaxBody)},
+	{"CLOCK_SKEW", shortDuration(catchup.DefaultSkew)},
+	{"DEADLINE_MARGIN", shortDuration(catchup.DefaultMargin)},
+	{"LOCAL_BUDGET", shortDuration(catchup.DefaultBudget)},
 	{"SECRET_TTL", "5m"},
 	{"PEER_REGISTRY", "true"},
 	{"PEER_METRICS", "standard"},
+}
+
+// shortDuration is d as template.yaml writes it: 5m, not 5m0s.
+func shortDuration(d time.Duration) string {
+	s := d.String()
+	if t, ok := strings.CutSuffix(s, "m0s"); ok {
+		s = t + "m"
+	}
+	if t, ok := strings.CutSuffix(s, "h0m"); ok {
+		s = t + "h"
+	}
+	return s
 }
 
 // loadConfig reads and validates the configuration. Every error names its variable.
@@ -61,12 +75,14 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		WriteConcurrency: r.intIn("WRITE_CONCURRENCY", 1, 1024),
 		RequestTimeout:   r.duration("REQUEST_TIMEOUT", time.Second, 15*time.Minute),
 		MaxResponseBytes: int64(r.intIn("MAX_RESPONSE_BYTES", 1<<10, 1<<30)),
-		ClockSkew:        r.duration("CLOCK_SKEW", 0, 24*time.Hour),
-		DeadlineMargin:   r.duration("DEADLINE_MARGIN", time.Second, 5*time.Minute),
-		LocalBudget:      r.duration("LOCAL_BUDGET", time.Second, 24*time.Hour),
-		SecretTTL:        r.duration("SECRET_TTL", 0, 24*time.Hour),
-		PeerRegistry:     r.boolean("PEER_REGISTRY"),
-		PeerMetrics:      r.metricsLevel("PEER_METRICS"),
+		// CLOCK_SKEW=0s is rejected: catchup.Options treats a zero Skew as
+		// "use the default" and would silently run with 5m (issue 10).
+		ClockSkew:      r.duration("CLOCK_SKEW", time.Second, 24*time.Hour),
+		DeadlineMargin: r.duration("DEADLINE_MARGIN", time.Second, 5*time.Minute),
+		LocalBudget:    r.duration("LOCAL_BUDGET", time.Second, 24*time.Hour),
+		SecretTTL:      r.duration("SECRET_TTL", 0, 24*time.Hour),
+		PeerRegistry:   r.boolean("PEER_REGISTRY"),
+		PeerMetrics:    r.metricsLevel("PEER_METRICS"),
 	}
 	// "[]" is allowed: the peers may all live in the registry.
 	if raw := r.required("PEERS"); raw != "" && strings.TrimSpace(raw) != "[]" {
@@ -85,16 +101,15 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 	return c, nil
 }
 
-// envReader collects the first error so loadConfig reads as a list.
+// envReader collects every error (errors.Join, each naming its variable) so
+// loadConfig reads as a list and an operator sees all mistakes at once.
 type envReader struct {
 	lookup func(string) (string, bool)
 	err    error
 }
 
 func (r *envReader) fail(name string, err error) {
-	if r.err == nil {
-		r.err = fmt.Errorf("%s: %w", name, err)
-	}
+	r.err = errors.Join(r.err, fmt.Errorf("%s: %w", name, err))
 }
 
 func (r *envReader) value(name string) string {
@@ -106,7 +121,8 @@ func (r *envReader) value(name string) string {
 			return cv.Default
 		}
 	}
-	panic("config variable not declared in configVars: " + name)
+	r.fail(name, errors.New("not declared in configVars (a bug in config.go)"))
+	return ""
 }
 
 func (r *envReader) required(name string) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
@@ -26,26 +27,26 @@ func (a *app) handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With("request_id", lc.AwsRequestID)
 	}
-	ev, err := parseEvent(raw)
+	ev, err := event.Parse(raw)
 	if err != nil {
 		log.Error("bad event", "error", err)
 		return nil, err
 	}
 	switch ev.Action {
-	case actionRun, actionBackfill:
+	case event.Run, event.Backfill:
 		return a.run(ctx, log, ev)
 	}
 	return a.operate(ctx, log, ev)
 }
 
 // run pulls the peers the event names (all by default).
-func (a *app) run(ctx context.Context, log *slog.Logger, ev event) (*catchup.Report, error) {
+func (a *app) run(ctx context.Context, log *slog.Logger, ev event.Payload) (*catchup.Report, error) {
 	ps, err := a.selectPeers(ctx, log, ev.Peers)
 	if err != nil {
 		return nil, err
 	}
 	pass := catchup.Pass{Peers: ps, DryRun: ev.DryRun, Rotate: a.rotation(), IgnoreBreaker: len(ev.Peers) > 0}
-	if ev.Action == actionBackfill {
+	if ev.Action == event.Backfill {
 		if pass.Range, err = backfillRange(ev); err != nil {
 			return nil, err
 		}

@@ -9,29 +9,30 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/stamp"
 )
 
 // operate serves the operator actions other than run and backfill.
-func (a *app) operate(ctx context.Context, log *slog.Logger, ev event) (any, error) {
+func (a *app) operate(ctx context.Context, log *slog.Logger, ev event.Payload) (any, error) {
 	log = log.With("action", ev.Action)
 	var res any
 	var err error
 	switch ev.Action {
-	case actionResetWatermark:
+	case event.ResetWatermark:
 		res, err = a.resetWatermarks(ctx, ev)
-	case actionListQuarantine:
+	case event.ListQuarantine:
 		res, err = a.listQuarantine(ctx, ev)
-	case actionReplayQuarantine:
+	case event.ReplayQuarantine:
 		res, err = a.replayQuarantine(ctx, ev)
-	case actionRegistryList:
+	case event.RegistryList:
 		res, err = a.registryList(ctx)
-	case actionRegistryPut:
+	case event.RegistryPut:
 		res, err = a.registryPut(ctx, ev.Peer, ev.Disabled)
-	case actionRegistryDelete:
+	case event.RegistryDelete:
 		res, err = a.registryDelete(ctx, ev.Peers)
-	case actionReconcile:
+	case event.Reconcile:
 		var rep *catchup.ReconcileReport
 		if rep, err = a.reconcile(ctx, log, ev); rep != nil {
 			return rep, err
@@ -51,7 +52,7 @@ func (a *app) operate(ctx context.Context, log *slog.Logger, ev event) (any, err
 // (reset, list, replay); it needs at least one. Each must be in PEERS or in
 // the registry, disabled entries included: a peer can be reset before it is
 // enabled, and its quarantine read after it was disabled.
-func (a *app) namedIDs(ctx context.Context, ev event) ([]string, error) {
+func (a *app) namedIDs(ctx context.Context, ev event.Payload) ([]string, error) {
 	if len(ev.Peers) == 0 {
 		return nil, fmt.Errorf("event: %s needs \"peers\": [\"peer-id\", ...]", ev.Action)
 	}
@@ -81,7 +82,7 @@ func (a *app) namedIDs(ctx context.Context, ev event) ([]string, error) {
 }
 
 // backfillRange validates a backfill's bounds: each empty or a timestamp.
-func backfillRange(ev event) (*catchup.Range, error) {
+func backfillRange(ev event.Payload) (*catchup.Range, error) {
 	for name, v := range map[string]string{"from": ev.From, "to": ev.To} {
 		if v != "" && !stamp.Valid(v) {
 			return nil, fmt.Errorf("event: %s: %q is not an RFC 3339 timestamp", name, v)
@@ -125,7 +126,7 @@ func historyViews(hist []ddbstore.HistoryEntry) []historyView {
 
 // resetWatermarks sets each named peer's watermark, keeping the old value in
 // the history. An empty watermark pulls the peer again from the beginning.
-func (a *app) resetWatermarks(ctx context.Context, ev event) (any, error) {
+func (a *app) resetWatermarks(ctx context.Context, ev event.Payload) (any, error) {
 	if ev.Watermark != "" && !stamp.Valid(ev.Watermark) {
 		return nil, fmt.Errorf("event: watermark: %q is not an RFC 3339 timestamp", ev.Watermark)
 	}
@@ -168,7 +169,7 @@ type quarantineView struct {
 const previewBytes = 2048
 
 // listQuarantine lists each named peer's quarantined rows (at most limit, default 100).
-func (a *app) listQuarantine(ctx context.Context, ev event) (any, error) {
+func (a *app) listQuarantine(ctx context.Context, ev event.Payload) (any, error) {
 	ids, err := a.namedIDs(ctx, ev)
 	if err != nil {
 		return nil, err
@@ -195,7 +196,7 @@ func (a *app) listQuarantine(ctx context.Context, ev event) (any, error) {
 }
 
 // replayQuarantine replays each named peer's quarantined rows.
-func (a *app) replayQuarantine(ctx context.Context, ev event) (any, error) {
+func (a *app) replayQuarantine(ctx context.Context, ev event.Payload) (any, error) {
 	ids, err := a.namedIDs(ctx, ev)
 	if err != nil {
 		return nil, err

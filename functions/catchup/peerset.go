@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
@@ -62,7 +63,7 @@ type registeredView struct {
 // validates its entries; the stored URL is the normalized base. An id that
 // PEERS already holds is refused: the environment would win, and the entry
 // would do nothing but log a warning every run.
-func (a *app) registryPut(ctx context.Context, arg *peerArg, disabled bool) (any, error) {
+func (a *app) registryPut(ctx context.Context, arg *event.PeerArg, disabled bool) (any, error) {
 	if arg == nil {
 		return nil, fmt.Errorf("event: registry_put needs \"peer\": {\"id\", \"url\", \"secret_id\"?}")
 	}

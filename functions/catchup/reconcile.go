@@ -9,12 +9,9 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/metrics"
 )
-
-// actionReconcile walks every enabled peer's whole feed against the table
-// (docs/operations.md, "Reconcile").
-const actionReconcile = "reconcile"
 
 // reconcileOptions reads the reconcile's variables; each error names its variable.
 func reconcileOptions(lookup func(string) (string, bool)) (catchup.ReconcileOptions, error) {
@@ -40,7 +37,7 @@ func reconcileOptions(lookup func(string) (string, bool)) (catchup.ReconcileOpti
 }
 
 // reconcile serves {"action":"reconcile","dry_run":bool,"max_deletions":N}.
-func (a *app) reconcile(ctx context.Context, log *slog.Logger, ev event) (*catchup.ReconcileReport, error) {
+func (a *app) reconcile(ctx context.Context, log *slog.Logger, ev event.Payload) (*catchup.ReconcileReport, error) {
 	if len(ev.Peers) > 0 {
 		return nil, fmt.Errorf("event: reconcile walks every enabled peer; \"peers\" is not allowed (deleting on a subset's absence would be wrong)")
 	}

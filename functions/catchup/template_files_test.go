@@ -1,7 +1,7 @@
 package main
 
 // The files around template.yaml: its alarms against the metrics the code
-// emits, events/ against the payloads parseEvent accepts, events/env.json and
+// emits, events/ against the payloads event.Parse accepts, events/env.json and
 // samconfig.toml against the template's variables and parameters.
 
 import (
@@ -17,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/metrics"
 	"github.com/aimemory/catchup/internal/peers"
 )
@@ -79,24 +80,24 @@ func TestTemplateAlarmsWatchEmittedMetrics(t *testing.T) {
 // file must be added here, with what it asks for.
 func TestEventFiles(t *testing.T) {
 	alpha := []string{"alpha"}
-	want := map[string]event{
-		"scheduled.json":         {Action: actionRun},
-		"run-peers.json":         {Action: actionRun, Peers: alpha},
-		"dry-run.json":           {Action: actionRun, DryRun: true},
-		"reconcile.json":         {Action: actionReconcile},
-		"backfill.json":          {Action: actionBackfill, Peers: alpha, From: "2026-05-01T00:00:00Z", To: "2026-05-02T00:00:00Z"},
-		"reset-watermark.json":   {Action: actionResetWatermark, Peers: alpha, Watermark: "2026-05-01T00:00:00Z", Reason: "re-pull May after the peer restored a backup"},
-		"list-quarantine.json":   {Action: actionListQuarantine, Peers: alpha, Limit: 100},
-		"replay-quarantine.json": {Action: actionReplayQuarantine, Peers: alpha},
-		"registry-put.json":      {Action: actionRegistryPut, Peer: &peerArg{ID: "gamma", URL: "https://gamma.example.net", SecretID: "catchup/gamma"}},
-		"registry-list.json":     {Action: actionRegistryList},
-		"registry-delete.json":   {Action: actionRegistryDelete, Peers: []string{"gamma"}},
+	want := map[string]event.Payload{
+		"scheduled.json":         {Action: event.Run},
+		"run-peers.json":         {Action: event.Run, Peers: alpha},
+		"dry-run.json":           {Action: event.Run, DryRun: true},
+		"reconcile.json":         {Action: event.Reconcile},
+		"backfill.json":          {Action: event.Backfill, Peers: alpha, From: "2026-05-01T00:00:00Z", To: "2026-05-02T00:00:00Z"},
+		"reset-watermark.json":   {Action: event.ResetWatermark, Peers: alpha, Watermark: "2026-05-01T00:00:00Z", Reason: "re-pull May after the peer restored a backup"},
+		"list-quarantine.json":   {Action: event.ListQuarantine, Peers: alpha, Limit: 100},
+		"replay-quarantine.json": {Action: event.ReplayQuarantine, Peers: alpha},
+		"registry-put.json":      {Action: event.RegistryPut, Peer: &event.PeerArg{ID: "gamma", URL: "https://gamma.example.net", SecretID: "catchup/gamma"}},
+		"registry-list.json":     {Action: event.RegistryList},
+		"registry-delete.json":   {Action: event.RegistryDelete, Peers: []string{"gamma"}},
 	}
 	files, err := filepath.Glob(filepath.Join(repoRoot, "events", "*.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := map[string]event{}
+	got := map[string]event.Payload{}
 	for _, f := range files {
 		name := filepath.Base(f)
 		if name == "env.json" {
@@ -110,7 +111,7 @@ func TestEventFiles(t *testing.T) {
 			t.Errorf("%s: not valid JSON", name)
 			continue
 		}
-		ev, err := parseEvent(b)
+		ev, err := event.Parse(b)
 		if err != nil {
 			t.Errorf("%s: %v", name, err)
 			continue

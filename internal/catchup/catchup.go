@@ -28,6 +28,17 @@ type Store interface {
 	WouldApply(ctx context.Context, m replica.Memory) (bool, error)
 }
 
+// Defaults for the zero values of Options. functions/catchup reads these for
+// its configuration defaults, so they are written once.
+const (
+	DefaultPageLimit        = 500
+	DefaultPeerConcurrency  = 8
+	DefaultWriteConcurrency = 32
+	DefaultSkew             = 5 * time.Minute
+	DefaultMargin           = 10 * time.Second
+	DefaultBudget           = 5 * time.Minute
+)
+
 // Options tune a Runner. Zero values take the defaults in brackets.
 type Options struct {
 	PageLimit        int           // rows asked per page [500]
@@ -55,25 +66,25 @@ type Runner struct {
 // New returns a Runner.
 func New(src Source, store Store, opt Options) *Runner {
 	if opt.PageLimit <= 0 {
-		opt.PageLimit = 500
+		opt.PageLimit = DefaultPageLimit
 	}
 	if opt.PeerConcurrency <= 0 {
-		opt.PeerConcurrency = 8
+		opt.PeerConcurrency = DefaultPeerConcurrency
 	}
 	if opt.WriteConcurrency <= 0 {
-		opt.WriteConcurrency = 32
+		opt.WriteConcurrency = DefaultWriteConcurrency
 	}
 	if opt.ProgressEvery <= 0 {
 		opt.ProgressEvery = defaultProgressEvery
 	}
 	if opt.Skew <= 0 {
-		opt.Skew = 5 * time.Minute
+		opt.Skew = DefaultSkew
 	}
 	if opt.Margin <= 0 {
-		opt.Margin = 10 * time.Second
+		opt.Margin = DefaultMargin
 	}
 	if opt.Budget <= 0 {
-		opt.Budget = 5 * time.Minute
+		opt.Budget = DefaultBudget
 	}
 	if opt.Now == nil {
 		opt.Now = time.Now

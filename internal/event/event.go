@@ -1,4 +1,8 @@
-package main
+// Package event is the operator payload of the catchup function: the action
+// names, the Payload type and Parse. The function (functions/catchup) decodes
+// with it and cmd/catchupctl builds payloads with it, so the two never
+// disagree on a name or a field.
+package event
 
 import (
 	"bytes"
@@ -7,23 +11,24 @@ import (
 )
 
 // Actions an operator payload may ask for. A scheduled tick (EventBridge
-// Scheduler or an EventBridge rule) and an empty payload mean actionRun.
+// Scheduler or an EventBridge rule) and an empty payload mean Run.
 const (
-	actionRun              = "run"               // pull every (or the listed) peer
-	actionBackfill         = "backfill"          // pull peers over [from, to) without moving the live watermark
-	actionResetWatermark   = "reset_watermark"   // set a peer's watermark, keeping the old one in history
-	actionListQuarantine   = "list_quarantine"   // list a peer's quarantined rows
-	actionReplayQuarantine = "replay_quarantine" // re-validate and write a peer's quarantined rows
-	actionRegistryList     = "registry_list"     // list peers registered in STATE_TABLE
-	actionRegistryPut      = "registry_put"      // add or update a registered peer
-	actionRegistryDelete   = "registry_delete"   // remove a registered peer
+	Run              = "run"               // pull every (or the listed) peer
+	Backfill         = "backfill"          // pull peers over [from, to) without moving the live watermark
+	ResetWatermark   = "reset_watermark"   // set a peer's watermark, keeping the old one in history
+	ListQuarantine   = "list_quarantine"   // list a peer's quarantined rows
+	ReplayQuarantine = "replay_quarantine" // re-validate and write a peer's quarantined rows
+	RegistryList     = "registry_list"     // list peers registered in STATE_TABLE
+	RegistryPut      = "registry_put"      // add or update a registered peer
+	RegistryDelete   = "registry_delete"   // remove a registered peer
+	Reconcile        = "reconcile"         // walk every peer's whole feed against the table: repair, then delete under a guard
 )
 
-// event is the payload the handler accepts.
+// Payload is the event the handler accepts.
 //
 // An operator payload is decoded strictly (unknown fields are an error), so a
 // typo such as "dryrun" fails loudly instead of running for real.
-type event struct {
+type Payload struct {
 	Action    string   `json:"action,omitempty"`
 	Peers     []string `json:"peers,omitempty"`     // subset of peer ids; empty = all
 	DryRun    bool     `json:"dry_run,omitempty"`   // pull and validate, write nothing
@@ -31,15 +36,15 @@ type event struct {
 	To        string   `json:"to,omitempty"`        // backfill: stop after rows updated at or after this
 	Watermark string   `json:"watermark,omitempty"` // reset_watermark: the new value ("" = from the beginning)
 	Reason    string   `json:"reason,omitempty"`    // reset_watermark: kept in the history
-	Peer      *peerArg `json:"peer,omitempty"`      // registry_put
+	Peer      *PeerArg `json:"peer,omitempty"`      // registry_put
 	Disabled  bool     `json:"disabled,omitempty"`  // registry_put
 	Limit     int      `json:"limit,omitempty"`     // list_quarantine: at most this many rows
 	// MaxDeletions lets a reconcile delete up to this many, guard or not.
 	MaxDeletions int `json:"max_deletions,omitempty"`
 }
 
-// peerArg is a peer as an operator registers it.
-type peerArg struct {
+// PeerArg is a peer as an operator registers it.
+type PeerArg struct {
 	ID       string `json:"id"`
 	URL      string `json:"url"`
 	SecretID string `json:"secret_id,omitempty"`
@@ -51,28 +56,28 @@ var scheduledKeys = map[string]bool{
 	"time": true, "region": true, "resources": true, "detail": true,
 }
 
-// parseEvent decodes a payload: empty or an EventBridge envelope is a scheduled
+// Parse decodes a payload: empty or an EventBridge envelope is a scheduled
 // run; anything else must be a well-formed operator payload.
-func parseEvent(raw json.RawMessage) (event, error) {
+func Parse(raw []byte) (Payload, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
-		return event{Action: actionRun}, nil
+		return Payload{Action: Run}, nil
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(raw, &keys); err != nil {
-		return event{}, fmt.Errorf("event: not a JSON object: %w", err)
+		return Payload{}, fmt.Errorf("event: not a JSON object: %w", err)
 	}
 	if isScheduled(keys) {
-		return event{Action: actionRun}, nil
+		return Payload{Action: Run}, nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
-	var e event
+	var e Payload
 	if err := dec.Decode(&e); err != nil {
-		return event{}, fmt.Errorf("event: %w", err)
+		return Payload{}, fmt.Errorf("event: %w", err)
 	}
 	if e.Action == "" {
-		e.Action = actionRun
+		e.Action = Run
 	}
 	return e, nil
 }
