@@ -54,7 +54,7 @@ func TestV1PeersEndToEnd(t *testing.T) {
 	for i := range 3 {
 		p := peertest.NewV1HTTPTest(t, peertest.WithEnrolled(localID, pub), peertest.WithShed(0.1),
 			peertest.WithSeed(int64(20+i)), peertest.WithAPIKey(fmt.Sprintf("v1-key-%d", i)),
-			peertest.WithRows(serve(peertest.Backlog(2500, int64(20+i), 3, true))))
+			peertest.WithRows(serve(v1Rows(i))))
 		good = append(good, p)
 		name := fmt.Sprintf("v1-e2e/p%d-%s", i, suffix)
 		value := secret(map[string]string{"api_key": fmt.Sprintf("v1-key-%d", i), "signing_key": signing, "ca_pem": string(p.CA.PEM)})
@@ -178,4 +178,21 @@ func TestV1PeersEndToEnd(t *testing.T) {
 			t.Error("a ca_pem appears in the logs or reports")
 		}
 	}
+}
+
+// v1Rows is peer i's data: 2,500 memories of its own in tie groups of 3
+// and mixed formats, and, for i > 0, older versions of 100 of peer 0's
+// (which must not win). Equal instants across peers are left out: which
+// one wins is another rule (docs/protocol.md §6).
+func v1Rows(i int) []map[string]any {
+	rows := peertest.Backlog(2500, int64(20+i), 3, true)
+	for _, r := range rows {
+		r["id"] = fmt.Sprintf("p%d-%s", i, r["id"])
+	}
+	if i > 0 {
+		for j := range 100 {
+			rows = append(rows, peertest.Memory(fmt.Sprintf("p0-bl-%05d", j), "2020-01-01T00:00:00Z"))
+		}
+	}
+	return rows
 }
