@@ -38,7 +38,7 @@ func TestReconcileScale(t *testing.T) {
 	st := newVerStore()
 	for i := range n {
 		at := base.Add(time.Duration(i) * time.Millisecond)
-		row := peers.Row{ID: fmt.Sprintf("%08x-1111-4222-8333-%012d", i, i), UpdatedAt: at.Format(time.RFC3339Nano), Instant: at}
+		row := peers.Row{ID: fmt.Sprintf("%08x-1111-4222-8333-%012d", i, i), UpdatedAt: at.Format("2006-01-02T15:04:05.000000000Z"), Instant: at}
 		row.Fields = map[string]any{"id": row.ID, "updated_at": row.UpdatedAt, "content": "x"}
 		src.rows = append(src.rows, row)
 		if err := st.PutMemory(context.Background(), replica.FromRow("a", row)); err != nil {
@@ -62,7 +62,7 @@ func TestReconcileScale(t *testing.T) {
 	start := time.Now()
 	rep := r.Reconcile(context.Background(), st, Reconcile{Peers: peerList("a")}, ReconcileOptions{})
 	el := time.Since(start)
-	if rep.Peers[0].Status != StatusCaughtUp || rep.Repaired != 0 || rep.LiveRows != n {
+	if rep.Peers[0].Status != StatusCaughtUp || rep.Repaired != 0 || rep.LiveRows != n || rep.DeletionCandidates != 0 {
 		t.Fatalf("report %+v", rep)
 	}
 	t.Logf("rows %d: %.0f bytes per tracked id (ids of 36 bytes); walk of the whole feed against an in-memory table: %v, %.0f rows/s",
