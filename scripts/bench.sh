@@ -42,10 +42,24 @@ echo "== cold start (moto)" >&2
 start_moto
 go test -count=1 ./functions/catchup -run TestLambdaColdStart -args -cold-start-section "$tmp/coldstart.md" >&2
 stop_pid "$MOTO_PID"; MOTO_PID=
+echo "== reconcile (in memory at 100k and 1M ids; dynalite at ${RECONCILE_ROWS:=100000} rows)" >&2
+{
+  for n in 100000 1000000; do
+    RECONCILE_SCALE=$n go test -count=1 ./internal/catchup -run TestReconcileScale -v
+  done
+  RECONCILE_DYNALITE=$RECONCILE_ROWS DYNALITE_BIN="$dynalite" \
+    go test -count=1 -timeout 20m ./cmd/catchupbench/internal/bench -run TestReconcileDynalite -v
+} 2>&1 | grep -E '^\s+\S+_test\.go:[0-9]+: ' | sed -E 's/^\s+\S+_test\.go:[0-9]+: /- /' >"$tmp/reconcile.txt"
 load_after=$(cat /proc/loadavg)
 {
   cat "$tmp/catchup.md"
   cat "$tmp/coldstart.md"
+  echo
+  cat cmd/catchupbench/reconcile.md
+  echo
+  echo "Measured in this sitting (the tests' own lines):"
+  echo
+  cat "$tmp/reconcile.txt"
   echo
   echo "## This sitting"
   echo
