@@ -24,6 +24,7 @@ func TestPayloadsAreTheEventFiles(t *testing.T) {
 		"registry-put.json":      {"registry-put", "-id", "gamma", "-url", "https://gamma.example.net", "-secret-id", "catchup/gamma"},
 		"registry-list.json":     {"registry-list"},
 		"registry-delete.json":   {"registry-delete", "-peers", "gamma"},
+		"reconcile.json":         {"reconcile"},
 	} {
 		raw, err := os.ReadFile(filepath.Join("..", "..", "events", file))
 		if err != nil {
@@ -87,10 +88,10 @@ func TestPayloadMistakes(t *testing.T) {
 
 func TestInvokeCommand(t *testing.T) {
 	var out bytes.Buffer
-	if err := run([]string{"-function", "catchup-fn", "registry-delete", "-peers", "o'brien"}, &out); err != nil {
+	if err := run([]string{"-function", "catchup-fn", "reset", "-peers", "a", "-watermark", "", "-reason", "o'brien"}, &out); err != nil {
 		t.Fatal(err)
 	}
-	want := `aws lambda invoke --function-name 'catchup-fn' --cli-binary-format raw-in-base64-out --payload '{"action":"registry_delete","peers":["o'\''brien"]}' /dev/stdout` + "\n"
+	want := `aws lambda invoke --function-name 'catchup-fn' --cli-binary-format raw-in-base64-out --payload '{"action":"reset_watermark","peers":["a"],"reason":"o'\''brien","watermark":""}' /dev/stdout` + "\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -4,8 +4,14 @@
 // internal/peertest answers them.
 //
 //	fakepeer -addr 127.0.0.1:0 -rows 60 -generation newest -api-key KEY -seed 1 -ties 3
+//	fakepeer -generation v1 -tls-ca local-ca.pem -key-dir keys -api-key KEY
 //
-// It prints "listening http://127.0.0.1:PORT" on stdout, logs one JSON line
+// The second is a v1 peer: HTTPS with a certificate from a CA it makes at
+// start (its PEM written to -tls-ca, for the client's ca_pem), requests
+// signed by a key enrolled in -key-dir (<X-Peer-Id>.pub, as `catchupctl
+// identity pubkey` writes it, read at each request).
+//
+// It prints "listening http://127.0.0.1:PORT" (https with -tls-ca) on stdout, logs one JSON line
 // per request on stderr, and serves until SIGINT or SIGTERM.
 package main
 
