@@ -27,6 +27,9 @@ func (a *app) handle(ctx context.Context, raw json.RawMessage) (any, error) {
 	if lc, ok := lambdacontext.FromContext(ctx); ok {
 		log = log.With("request_id", lc.AwsRequestID)
 	}
+	if a.inv != nil {
+		log = a.inv.start(log)
+	}
 	ev, err := event.Parse(raw)
 	if err != nil {
 		log.Error("bad event", "error", err)
@@ -134,14 +137,19 @@ func (a *app) logReport(log *slog.Logger, rep catchup.Report) {
 }
 
 // runLocal runs one invocation outside Lambda and prints its result as one
-// JSON object; the exit code is 1 when any peer failed.
+// JSON object. Exit codes: exitOK; exitFailed when a peer or the action
+// failed; exitBadEvent when the -event file is unreadable or not a payload.
 func (a *app) runLocal(ctx context.Context, eventFile string, out io.Writer) int {
 	raw := json.RawMessage(`{}`)
 	if eventFile != "" {
 		b, err := os.ReadFile(eventFile)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "catchup:", err)
-			return 2
+			a.log.Error("bad event", "error", err.Error())
+			return exitBadEvent
+		}
+		if _, err := event.Parse(b); err != nil {
+			a.log.Error("bad event", "file", eventFile, "error", err.Error())
+			return exitBadEvent
 		}
 		raw = b
 	}
@@ -150,16 +158,16 @@ func (a *app) runLocal(ctx context.Context, eventFile string, out io.Writer) int
 		enc := json.NewEncoder(out)
 		enc.SetIndent("", "  ")
 		if encErr := enc.Encode(res); encErr != nil {
-			fmt.Fprintln(os.Stderr, "catchup:", encErr)
-			return 1
+			a.log.Error("report not written", "error", encErr.Error())
+			return exitFailed
 		}
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "catchup:", err)
-		return 1
+		a.log.Error("failed", "error", err.Error())
+		return exitFailed
 	}
 	if rep, ok := res.(*catchup.Report); ok && rep.Failed() > 0 {
-		return 1
+		return exitFailed
 	}
-	return 0
+	return exitOK
 }

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aimemory/catchup/internal/event"
 )
 
 func TestReconcileOptionsNameTheirVariable(t *testing.T) {
@@ -23,7 +25,7 @@ func TestReconcileOptionsNameTheirVariable(t *testing.T) {
 			t.Errorf("%s=%s: %v", name, val, err)
 		}
 	}
-	if _, err := parseEvent([]byte(`{"action":"reconcile","dry_run":true,"max_deletions":5}`)); err != nil {
+	if _, err := event.Parse([]byte(`{"action":"reconcile","dry_run":true,"max_deletions":5}`)); err != nil {
 		t.Fatal(err)
 	}
 }
