@@ -61,11 +61,11 @@ func main() {
 	}
 	if inLambda {
 		log.Info("cold start", "build", buildinfo.Read().String())
-		lambda.Start(a.handle)
+		lambda.Start(a.Handle)
 		return
 	}
 	if interactive(os.Stderr) {
-		a.human = os.Stderr
+		a.Human = os.Stderr
 	}
 	os.Exit(a.runLocal(ctx, *eventFile, os.Stdout))
 }

@@ -11,10 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
-
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/logging"
+	"github.com/aimemory/catchup/internal/operator"
 )
 
 // buildCatchup builds the command into a temporary directory.
@@ -108,55 +107,6 @@ func TestNewLoggerLevelFromEnv(t *testing.T) {
 	}
 }
 
-// logLines decodes JSON log lines.
-func logLines(t *testing.T, b []byte) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
-		var m map[string]any
-		if err := json.Unmarshal(l, &m); err != nil {
-			t.Fatalf("%q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
-
-func TestColdStartAndRequestID(t *testing.T) {
-	var buf bytes.Buffer
-	a := &app{log: logging.New(&buf, 0, logging.Fields{Service: "catchup"}), inv: &invocations{}, now: time.Now}
-	for _, id := range []string{"req-1", "req-2", "req-3"} {
-		ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: id})
-		if _, err := a.handle(ctx, json.RawMessage(`{"action":"nope"}`)); err == nil {
-			t.Fatal("bad action accepted")
-		}
-	}
-	lines := logLines(t, buf.Bytes())
-	if len(lines) != 3 {
-		t.Fatalf("lines: %v", lines)
-	}
-	for i, l := range lines {
-		if l["cold_start"] != (i == 0) || l["request_id"] != []string{"req-1", "req-2", "req-3"}[i] {
-			t.Errorf("invocation %d: %v", i, l)
-		}
-	}
-}
-
-func TestProgressLines(t *testing.T) {
-	var logs, human bytes.Buffer
-	a := &app{log: logging.New(&logs, 0, logging.Fields{}), inv: &invocations{}, human: &human}
-	a.inv.start(a.log.With("request_id", "r"))
-	a.progress(catchup.Progress{Peer: "p1", Pages: 4, Fetched: 4000, Applied: 3900, Cursor: "2026-01-01T00:00:00Z", RowsPerSec: 400})
-	l := logLines(t, logs.Bytes())[0]
-	if l["msg"] != "progress" || l["peer"] != "p1" || l["fetched"] != 4000.0 || l["applied"] != 3900.0 ||
-		l["pages"] != 4.0 || l["cursor"] != "2026-01-01T00:00:00Z" || l["rows_per_sec"] != 400.0 || l["request_id"] != "r" {
-		t.Fatalf("progress line: %v", l)
-	}
-	if !strings.Contains(human.String(), "p1: 4 pages, 4000 rows fetched, 3900 applied, 400 rows/s") {
-		t.Fatalf("human line: %q", human.String())
-	}
-}
-
 func TestRunLocalExitCodes(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, body string) string {
@@ -167,9 +117,8 @@ func TestRunLocalExitCodes(t *testing.T) {
 		return p
 	}
 	var logs bytes.Buffer
-	a := &app{log: logging.New(&logs, 0, logging.Fields{}), inv: &invocations{}, now: time.Now,
-		cfg:    config{},
-		runner: catchup.New(nil, nil, catchup.Options{})}
+	a := &app{Handler: &operator.Handler{Log: logging.New(&logs, 0, logging.Fields{}), Now: time.Now,
+		Runner: catchup.New(nil, nil, catchup.Options{})}, log: logging.New(&logs, 0, logging.Fields{})}
 	for _, c := range []struct {
 		name, file string
 		want       int

@@ -98,7 +98,7 @@ func TestPassEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	res, err := a.handle(ctx, json.RawMessage(`{}`))
+	res, err := a.Handle(ctx, json.RawMessage(`{}`))
 	if err != nil {
 		t.Fatalf("handle: %v", err)
 	}
@@ -122,7 +122,7 @@ func TestPassEndToEnd(t *testing.T) {
 	for i := 1100; i < 1130; i++ {
 		mixedPeer.Put(peertest.Memory(fmt.Sprintf("bl-%05d", i), "2026-06-01T10:00:30Z"))
 	}
-	res, err = a.handle(ctx, json.RawMessage(`{}`))
+	res, err = a.Handle(ctx, json.RawMessage(`{}`))
 	if err != nil {
 		t.Fatalf("second handle: %v", err)
 	}

@@ -111,10 +111,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"PEER_REGISTRY": "false", "MAX_RESPONSE_BYTES": "1048576", "REQUEST_TIMEOUT": "2s",
 	}))
 	metrics := &bytes.Buffer{}
-	a.metrics = metrics
+	a.Metrics = metrics
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := a.handle(ctx, json.RawMessage(`{}`))
+	res, err := a.Handle(ctx, json.RawMessage(`{}`))
 	rep, _ := res.(*catchup.Report)
 	if rep == nil {
 		t.Fatalf("no report: %v", err)
