@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/operator"
 	"github.com/aimemory/catchup/internal/peers"
@@ -23,14 +24,14 @@ import (
 // invocation: the operator handler over the real store, client and runner.
 type app struct {
 	*operator.Handler
-	cfg   config
+	cfg   config.Config
 	log   *slog.Logger
 	store *ddbstore.Store // the real store, for -init and tests' inspection
 }
 
 // newApp builds the AWS clients, the peer client and the runner, all reading
 // time from now, and hands them to the operator handler.
-func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, now func() time.Time) (*app, error) {
+func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, inLambda bool, now func() time.Time) (*app, error) {
 	awsCfg, err := sdkconfig.Load(ctx, cfg.WriteConcurrency+cfg.PeerConcurrency)
 	if err != nil {
 		return nil, err
@@ -71,10 +72,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, no
 
 // runInit creates both tables when missing. It needs only the table names.
 func runInit(ctx context.Context, log *slog.Logger) int {
-	r := envReader{lookup: os.LookupEnv}
-	memories, state := r.required("MEMORIES_TABLE"), r.required("STATE_TABLE")
-	if r.err != nil {
-		log.Error("config", "error", r.err.Error())
+	memories, state, err := config.Tables(os.LookupEnv)
+	if err != nil {
+		log.Error("config", "error", err.Error())
 		return exitConfig
 	}
 	awsCfg, err := sdkconfig.Load(ctx, 4)

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/aimemory/catchup/internal/buildinfo"
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/logging"
 )
 
@@ -49,7 +50,7 @@ func main() {
 	if *initTables {
 		os.Exit(runInit(ctx, log))
 	}
-	cfg, err := loadConfig(os.LookupEnv)
+	cfg, err := config.Load(os.LookupEnv)
 	if err != nil {
 		log.Error("config", "error", err.Error())
 		os.Exit(exitConfig)
@@ -75,7 +76,7 @@ func usage(w io.Writer, fs *flag.FlagSet) {
 	fmt.Fprintf(w, "usage: %s [-init | -event file | -version]\n\nflags:\n", fs.Name())
 	fs.PrintDefaults()
 	fmt.Fprintln(w, "\nenvironment (default; empty means required):")
-	for _, v := range configVars {
+	for _, v := range config.Vars {
 		d := v.Default
 		if d == "" {
 			d = "(required)"

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -42,7 +44,7 @@ func TestVersionHelpAndInitErrors(t *testing.T) {
 	_ = cmd.Run()
 	h := help.String()
 	flags := strings.Index(h, "-event")
-	for _, v := range configVars {
+	for _, v := range config.Vars {
 		i := strings.Index(h, v.Name)
 		if i < 0 || i < flags {
 			t.Errorf("-h: %s missing or before the flags:\n%s", v.Name, h)

@@ -6,6 +6,8 @@ package main
 // failure, the request id on each, and never a key or a row's content.
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -59,7 +61,7 @@ func TestMetricsOfIdleRun(t *testing.T) {
 // makes a run over no peer, which succeeds and still reports. Without the
 // registry, an empty PEERS is a configuration error.
 func TestEmptyMesh(t *testing.T) {
-	if _, err := loadConfig(mapEnv(opsEnv("[]", map[string]string{"PEER_REGISTRY": "false"}))); err == nil ||
+	if _, err := config.Load(mapEnv(opsEnv("[]", map[string]string{"PEER_REGISTRY": "false"}))); err == nil ||
 		!strings.HasPrefix(err.Error(), "PEERS:") {
 		t.Errorf("PEERS=[] without the registry: %v, want a PEERS error", err)
 	}

@@ -4,6 +4,8 @@ package main
 // DynamoDB (moto), against fake peers of every generation and failure.
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -32,7 +34,7 @@ type passFixture struct {
 // newPassApp builds the app as main does, from an environment, with logs captured.
 func newPassApp(t *testing.T, env map[string]string) (*app, *bytes.Buffer) {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
