@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -160,9 +161,12 @@ func TestRegistryEntriesThatCannotHurt(t *testing.T) {
 	if n := len(impostor.Requests()); n != 0 {
 		t.Errorf("the registered alpha was pulled %d times; PEERS should win", n)
 	}
-	for _, want := range []string{`"msg":"registered peer shadowed by PEERS","peer":"alpha"`, `"msg":"invalid registered peer skipped","peer":"evil"`} {
-		if !strings.Contains(f.logs.String(), want) {
-			t.Errorf("logs lack %s", want)
+	// Each on one line, whatever attributes (request_id, cold_start) sit between.
+	for _, want := range [][2]string{{`"msg":"registered peer shadowed by PEERS"`, `"peer":"alpha"`}, {`"msg":"invalid registered peer skipped"`, `"peer":"evil"`}} {
+		if !slices.ContainsFunc(strings.Split(f.logs.String(), "\n"), func(l string) bool {
+			return strings.Contains(l, want[0]) && strings.Contains(l, want[1])
+		}) {
+			t.Errorf("logs lack a line with %s and %s", want[0], want[1])
 		}
 	}
 }
