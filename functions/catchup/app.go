@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"runtime/debug"
@@ -14,31 +12,26 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/ddbstore"
-	"github.com/aimemory/catchup/internal/metrics"
+	"github.com/aimemory/catchup/internal/operator"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peers/awssecrets"
 	"github.com/aimemory/catchup/internal/sdkconfig"
 )
 
-// app holds what is built once per cold start and reused by every invocation.
+// app holds what is built once per cold start and reused by every
+// invocation: the operator handler over the real store, client and runner.
 type app struct {
-	cfg     config
-	log     *slog.Logger
-	store   *ddbstore.Store
-	client  *peers.Client
-	runner  *catchup.Runner
-	metrics io.Writer // Embedded Metric Format lines; nil outside Lambda
-	// functionName is the metrics' FunctionName dimension: the Lambda's name
-	// (the template's alarms use the same), "local" outside Lambda.
-	functionName string
-	metricsLevel metrics.Level // PEER_METRICS
-	now          func() time.Time
+	*operator.Handler
+	cfg   config.Config
+	log   *slog.Logger
+	store *ddbstore.Store // the real store, for -init and tests' inspection
 }
 
 // newApp builds the AWS clients, the peer client and the runner, all reading
-// time from now.
-func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, now func() time.Time) (*app, error) {
+// time from now, and hands them to the operator handler.
+func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, inLambda bool, now func() time.Time) (*app, error) {
 	awsCfg, err := sdkconfig.Load(ctx, cfg.WriteConcurrency+cfg.PeerConcurrency)
 	if err != nil {
 		return nil, err
@@ -51,7 +44,9 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, no
 		MaxBody: cfg.MaxResponseBytes,
 		Keys:    keys,
 	})
-	runner := catchup.New(client, store, catchup.Options{
+	h := &operator.Handler{Store: store, Peers: cfg.Peers, PeerRegistry: cfg.PeerRegistry, Lookup: os.LookupEnv,
+		Log: log, FunctionName: "local", MetricsLevel: cfg.PeerMetrics, Now: now}
+	h.Runner = catchup.New(client, store, catchup.Options{
 		PageLimit:        cfg.PageLimit,
 		PeerConcurrency:  cfg.PeerConcurrency,
 		WriteConcurrency: cfg.WriteConcurrency,
@@ -60,12 +55,11 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, no
 		Budget:           cfg.LocalBudget,
 		Breakers:         store,
 		Now:              now,
+		Progress:         h.Progress,
 	})
-	a := &app{cfg: cfg, log: log, store: store, client: client, runner: runner, now: now, functionName: "local",
-		metricsLevel: cfg.PeerMetrics}
 	if inLambda {
-		a.metrics = os.Stdout
-		a.functionName = lambdacontext.FunctionName
+		h.Metrics = os.Stdout
+		h.FunctionName = lambdacontext.FunctionName
 		// A soft limit under the function's memory: past it the collector
 		// works harder instead of Lambda killing a run that holds large pages
 		// (PAGE_LIMIT x PEER_CONCURRENCY decoded rows; BENCHMARKS.md).
@@ -73,24 +67,23 @@ func newApp(ctx context.Context, cfg config, log *slog.Logger, inLambda bool, no
 			debug.SetMemoryLimit(int64(mb) * 85 / 100 << 20)
 		}
 	}
-	return a, nil
+	return &app{Handler: h, cfg: cfg, log: log, store: store}, nil
 }
 
 // runInit creates both tables when missing. It needs only the table names.
 func runInit(ctx context.Context, log *slog.Logger) int {
-	r := envReader{lookup: os.LookupEnv}
-	memories, state := r.required("MEMORIES_TABLE"), r.required("STATE_TABLE")
-	if r.err != nil {
-		fmt.Fprintln(os.Stderr, "catchup: config:", r.err)
-		return 2
+	memories, state, err := config.Tables(os.LookupEnv)
+	if err != nil {
+		log.Error("config", "error", err.Error())
+		return exitConfig
 	}
 	awsCfg, err := sdkconfig.Load(ctx, 4)
 	if err == nil {
 		err = ddbstore.New(dynamodb.NewFromConfig(awsCfg), memories, state, time.Now).CreateTables(ctx)
 	}
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "catchup: init:", err)
-		return 1
+		log.Error("init", "error", err.Error())
+		return exitFailed
 	}
 	log.Info("tables ready", "memories_table", memories, "state_table", state)
 	return 0

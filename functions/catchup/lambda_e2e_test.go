@@ -6,6 +6,8 @@ package main
 // payload of events/ against moto and fake peers.
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"context"
 	"encoding/json"
 	"fmt"
@@ -104,7 +106,7 @@ func newLambdaFixture(t *testing.T, cfg aws.Config) *lambdaFixture {
 }
 
 func configDefault(name string) (string, bool) {
-	for _, cv := range configVars {
+	for _, cv := range config.Vars {
 		if cv.Name == name && cv.Default != "" {
 			return cv.Default, true
 		}

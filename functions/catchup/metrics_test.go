@@ -6,6 +6,8 @@ package main
 // failure, the request id on each, and never a key or a row's content.
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -19,22 +21,9 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aimemory/catchup/internal/catchup"
-	"github.com/aimemory/catchup/internal/metrics"
 	"github.com/aimemory/catchup/internal/metrics/emftest"
 	"github.com/aimemory/catchup/internal/peertest"
 )
-
-// A dry run's numbers are what would happen: they must not feed the alarms.
-// Outside Lambda there is no metrics writer at all.
-func TestMetricsNotEmitted(t *testing.T) {
-	var out bytes.Buffer
-	a := &app{metrics: &out, now: time.Now, metricsLevel: metrics.LevelDetailed}
-	a.emitMetrics(catchup.Report{DryRun: true, Peers: []catchup.PeerReport{{Peer: "a", Status: catchup.StatusCaughtUp}}})
-	if out.Len() != 0 {
-		t.Errorf("a dry run emitted %s", out.String())
-	}
-	(&app{now: time.Now}).emitMetrics(catchup.Report{Peers: []catchup.PeerReport{{Peer: "a"}}})
-}
 
 // Through the handler: a second run with nothing new emits a line per peer
 // and the run line; operator actions emit nothing.
@@ -72,15 +61,15 @@ func TestMetricsOfIdleRun(t *testing.T) {
 // makes a run over no peer, which succeeds and still reports. Without the
 // registry, an empty PEERS is a configuration error.
 func TestEmptyMesh(t *testing.T) {
-	if _, err := loadConfig(mapEnv(opsEnv("[]", map[string]string{"PEER_REGISTRY": "false"}))); err == nil ||
+	if _, err := config.Load(mapEnv(opsEnv("[]", map[string]string{"PEER_REGISTRY": "false"}))); err == nil ||
 		!strings.HasPrefix(err.Error(), "PEERS:") {
 		t.Errorf("PEERS=[] without the registry: %v, want a PEERS error", err)
 	}
 	awsConfig(t)
 	a, _ := newPassApp(t, opsEnv("[]", nil))
 	var out bytes.Buffer
-	a.metrics = &out
-	res, err := a.handle(context.Background(), eventFile(t, "scheduled.json"))
+	a.Metrics = &out
+	res, err := a.Handle(context.Background(), eventFile(t, "scheduled.json"))
 	if err != nil {
 		t.Fatalf("empty run: %v", err)
 	}
@@ -113,7 +102,7 @@ func TestRunLogs(t *testing.T) {
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: "req-7f3a"})
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	if _, err := a.handle(ctx, eventFile(t, "scheduled.json")); err != nil {
+	if _, err := a.Handle(ctx, eventFile(t, "scheduled.json")); err != nil {
 		t.Fatal(err)
 	}
 	counts := map[string]int{}

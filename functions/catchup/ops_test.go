@@ -18,6 +18,7 @@ import (
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/fakeclock"
+	"github.com/aimemory/catchup/internal/operator"
 	"github.com/aimemory/catchup/internal/peertest"
 	"github.com/aimemory/catchup/internal/watermark"
 )
@@ -93,7 +94,7 @@ func newOpsFixture(t *testing.T, extra map[string]string) *opsFixture {
 	a, logs := newPassApp(t, opsEnv(peersJSON(t, "alpha", alphaTS.URL, "beta", betaTS.URL), extra))
 	f := &opsFixture{app: a, logs: logs, metrics: &bytes.Buffer{}, clock: fakeclock.New(time.Now().UTC()), alpha: alpha, beta: beta}
 	withClock(t, a, f.clock.Now)
-	a.metrics = f.metrics
+	a.Metrics = f.metrics
 	return f
 }
 
@@ -103,7 +104,7 @@ func (f *opsFixture) invoke(t *testing.T, payload []byte, out any) error {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := f.app.handle(ctx, payload)
+	res, err := f.app.Handle(ctx, payload)
 	if res != nil && out != nil {
 		b, merr := json.Marshal(res)
 		if merr != nil {
@@ -260,8 +261,8 @@ func (f *opsFixture) quarantined(t *testing.T, peer string) int {
 // quarantineList is list_quarantine's answer.
 type quarantineList struct {
 	Quarantine map[string]struct {
-		Count int              `json:"count"`
-		Rows  []quarantineView `json:"rows"`
+		Count int                       `json:"count"`
+		Rows  []operator.QuarantineView `json:"rows"`
 	} `json:"quarantine"`
 }
 
@@ -336,10 +337,10 @@ func (f *opsFixture) checkSuperseded(t *testing.T) {
 // resetAnswer is reset_watermark's answer.
 type resetAnswer struct {
 	Reset []struct {
-		Peer     string        `json:"peer"`
-		Previous string        `json:"previous"`
-		New      string        `json:"new"`
-		History  []historyView `json:"history"`
+		Peer     string                 `json:"peer"`
+		Previous string                 `json:"previous"`
+		New      string                 `json:"new"`
+		History  []operator.HistoryView `json:"history"`
 	} `json:"reset"`
 }
 

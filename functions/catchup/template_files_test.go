@@ -5,6 +5,8 @@ package main
 // samconfig.toml against the template's variables and parameters.
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -143,7 +145,7 @@ func TestEnvFile(t *testing.T) {
 	if diff := cmp.Diff(sorted(keys(loadTemplate(t).envVars())), sorted(mapKeys(vars))); diff != "" {
 		t.Errorf("env.json variables differ from the template's (-want +got):\n%s", diff)
 	}
-	if _, err := loadConfig(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }); err != nil {
+	if _, err := config.Load(func(k string) (string, bool) { v, ok := vars[k]; return v, ok }); err != nil {
 		t.Errorf("env.json is not a valid configuration: %v", err)
 	}
 }

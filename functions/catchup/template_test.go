@@ -6,6 +6,8 @@ package main
 // metrics it emits and the payloads it accepts.
 
 import (
+	"github.com/aimemory/catchup/internal/config"
+
 	"os"
 	"path/filepath"
 	"regexp"
@@ -142,14 +144,14 @@ func TestTemplateEnvironmentIsTheConfig(t *testing.T) {
 	tp := loadTemplate(t)
 	vars := tp.envVars()
 	want := sdkEnvVars
-	for _, cv := range configVars {
+	for _, cv := range config.Vars {
 		want = append(want, cv.Name)
 	}
 	if diff := cmp.Diff(sorted(want), sorted(keys(vars))); diff != "" {
-		t.Fatalf("Environment.Variables of %s differ from configVars (-want +got):\n%s", functionID, diff)
+		t.Fatalf("Environment.Variables of %s differ from config.Vars (-want +got):\n%s", functionID, diff)
 	}
 	tables := map[string]bool{"MEMORIES_TABLE": true, "STATE_TABLE": true}
-	for _, cv := range configVars {
+	for _, cv := range config.Vars {
 		t.Run(cv.Name, func(t *testing.T) {
 			v := get(vars, cv.Name)
 			if tables[cv.Name] {

@@ -88,7 +88,7 @@ func TestV1PeersEndToEnd(t *testing.T) {
 	var outputs bytes.Buffer
 	pass := func(event string) *catchup.Report {
 		t.Helper()
-		res, err := a.handle(ctx, json.RawMessage(event))
+		res, err := a.Handle(ctx, json.RawMessage(event))
 		rep, ok := res.(*catchup.Report)
 		if !ok {
 			t.Fatalf("handle %s: %v", event, err)

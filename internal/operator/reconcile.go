@@ -1,10 +1,9 @@
-package main
+package operator
 
 import (
 	"context"
 	"fmt"
 	"log/slog"
-	"os"
 	"strconv"
 	"time"
 
@@ -37,29 +36,29 @@ func reconcileOptions(lookup func(string) (string, bool)) (catchup.ReconcileOpti
 }
 
 // reconcile serves {"action":"reconcile","dry_run":bool,"max_deletions":N}.
-func (a *app) reconcile(ctx context.Context, log *slog.Logger, ev event.Payload) (*catchup.ReconcileReport, error) {
+func (h *Handler) reconcile(ctx context.Context, log *slog.Logger, ev event.Payload) (*catchup.ReconcileReport, error) {
 	if len(ev.Peers) > 0 {
 		return nil, fmt.Errorf("event: reconcile walks every enabled peer; \"peers\" is not allowed (deleting on a subset's absence would be wrong)")
 	}
 	if ev.MaxDeletions < 0 {
 		return nil, fmt.Errorf("event: max_deletions %d is negative", ev.MaxDeletions)
 	}
-	opt, err := reconcileOptions(os.LookupEnv)
+	opt, err := reconcileOptions(h.lookup)
 	if err != nil {
 		return nil, err
 	}
-	ps, err := a.selectPeers(ctx, log, nil)
+	ps, err := h.selectPeers(ctx, log, nil)
 	if err != nil {
 		return nil, err
 	}
-	rep := a.runner.Reconcile(ctx, a.store, catchup.Reconcile{Peers: ps, DryRun: ev.DryRun, MaxDeletions: ev.MaxDeletions}, opt)
+	rep := h.Runner.Reconcile(ctx, h.Store, catchup.Reconcile{Peers: ps, DryRun: ev.DryRun, MaxDeletions: ev.MaxDeletions}, opt)
 	log.Info("reconcile done", "repaired", rep.Repaired, "deletion_candidates", rep.DeletionCandidates,
 		"tombstoned", rep.Tombstoned, "withheld", rep.Withheld, "live_rows", rep.LiveRows,
 		"incomplete", rep.Incomplete, "error", rep.Error, "duration_ms", rep.DurationMs, "dry_run", rep.DryRun)
 	if rep.Withheld != "" {
 		log.Warn("reconcile withheld deletions", "withheld", rep.Withheld)
 	}
-	a.emitReconcileMetrics(rep)
+	h.emitReconcileMetrics(rep)
 	if rep.Error != "" {
 		return &rep, fmt.Errorf("reconcile: %s", rep.Error)
 	}
@@ -67,9 +66,9 @@ func (a *app) reconcile(ctx context.Context, log *slog.Logger, ev event.Payload)
 }
 
 // emitReconcileMetrics writes one EMF line for a reconcile (not a dry run).
-func (a *app) emitReconcileMetrics(rep catchup.ReconcileReport) {
-	if a.metrics == nil {
+func (h *Handler) emitReconcileMetrics(rep catchup.ReconcileReport) {
+	if h.Metrics == nil {
 		return
 	}
-	_, _ = a.metrics.Write(metrics.ReconcileEMF(rep, a.now(), a.functionName))
+	_, _ = h.Metrics.Write(metrics.ReconcileEMF(rep, h.now(), h.FunctionName))
 }

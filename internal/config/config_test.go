@@ -1,4 +1,4 @@
-package main
+package config
 
 import (
 	"strings"
@@ -15,7 +15,7 @@ func baseEnv() map[string]string {
 
 // Defaults apply when a variable is unset or empty.
 func TestLoadConfigDefaults(t *testing.T) {
-	c, err := loadConfig(mapEnv(baseEnv()))
+	c, err := Load(mapEnv(baseEnv()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,14 +52,14 @@ func TestLoadConfigErrors(t *testing.T) {
 	} {
 		env := baseEnv()
 		env[tc.name] = tc.value
-		_, err := loadConfig(mapEnv(env))
+		_, err := Load(mapEnv(env))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s=%q: got %v, want %q", tc.name, tc.value, err, tc.want)
 		}
 	}
 	env := baseEnv()
 	env["PEERS"], env["PEER_REGISTRY"] = "[]", "false"
-	if _, err := loadConfig(mapEnv(env)); err == nil || !strings.Contains(err.Error(), "PEERS: no peers configured and PEER_REGISTRY is false") {
+	if _, err := Load(mapEnv(env)); err == nil || !strings.Contains(err.Error(), "PEERS: no peers configured and PEER_REGISTRY is false") {
 		t.Errorf("no peers: %v", err)
 	}
 }
@@ -69,7 +69,7 @@ func TestLoadConfigReportsAll(t *testing.T) {
 	env := baseEnv()
 	delete(env, "LOCAL_AGENT_ID")
 	env["PAGE_LIMIT"], env["CLOCK_SKEW"], env["PEER_REGISTRY"] = "x", "0s", "maybe"
-	_, err := loadConfig(mapEnv(env))
+	_, err := Load(mapEnv(env))
 	for _, name := range []string{"LOCAL_AGENT_ID", "PAGE_LIMIT", "CLOCK_SKEW", "PEER_REGISTRY"} {
 		if err == nil || !strings.Contains(err.Error(), name+":") {
 			t.Errorf("%s missing from %v", name, err)
@@ -77,10 +77,13 @@ func TestLoadConfigReportsAll(t *testing.T) {
 	}
 }
 
-// A variable not declared in configVars is an error, not a panic.
+// A variable not declared in Vars is an error, not a panic.
 func TestEnvReaderUndeclared(t *testing.T) {
 	r := envReader{lookup: mapEnv(nil)}
 	if v := r.value("NO_SUCH_VAR"); v != "" || r.err == nil || !strings.Contains(r.err.Error(), "NO_SUCH_VAR:") {
 		t.Fatalf("got %q, %v", v, r.err)
 	}
+}
+func mapEnv(env map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) { v, ok := env[k]; return v, ok }
 }

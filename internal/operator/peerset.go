@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"context"
@@ -15,12 +15,12 @@ import (
 // registry in STATE_TABLE (when PEER_REGISTRY is on). A registered peer whose
 // id is also in PEERS is ignored with a warning: the environment wins. An
 // invalid registry entry is skipped with an error line, never silently.
-func (a *app) allPeers(ctx context.Context, log *slog.Logger) ([]peers.Peer, error) {
-	all := append([]peers.Peer(nil), a.cfg.Peers...)
-	if !a.cfg.PeerRegistry {
+func (h *Handler) allPeers(ctx context.Context, log *slog.Logger) ([]peers.Peer, error) {
+	all := append([]peers.Peer(nil), h.Peers...)
+	if !h.PeerRegistry {
 		return all, nil
 	}
-	reg, err := a.store.RegistryPeers(ctx)
+	reg, err := h.Store.RegistryPeers(ctx)
 	if err != nil {
 		if len(all) == 0 {
 			return nil, fmt.Errorf("read peer registry: %w", err)
@@ -51,8 +51,8 @@ func (a *app) allPeers(ctx context.Context, log *slog.Logger) ([]peers.Peer, err
 	return all, nil
 }
 
-// registeredView is a registry entry as an operator reads and writes it.
-type registeredView struct {
+// RegisteredView is a registry entry as an operator reads and writes it.
+type RegisteredView struct {
 	ID       string `json:"id"`
 	URL      string `json:"url"`
 	SecretID string `json:"secret_id,omitempty"`
@@ -63,7 +63,7 @@ type registeredView struct {
 // validates its entries; the stored URL is the normalized base. An id that
 // PEERS already holds is refused: the environment would win, and the entry
 // would do nothing but log a warning every run.
-func (a *app) registryPut(ctx context.Context, arg *event.PeerArg, disabled bool) (any, error) {
+func (h *Handler) registryPut(ctx context.Context, arg *event.PeerArg, disabled bool) (any, error) {
 	if arg == nil {
 		return nil, fmt.Errorf("event: registry_put needs \"peer\": {\"id\", \"url\", \"secret_id\"?}")
 	}
@@ -71,12 +71,12 @@ func (a *app) registryPut(ctx context.Context, arg *event.PeerArg, disabled bool
 	if err := p.Validate(); err != nil {
 		return nil, fmt.Errorf("event: peer: %w", err)
 	}
-	if slices.ContainsFunc(a.cfg.Peers, func(e peers.Peer) bool { return e.ID == p.ID }) {
+	if slices.ContainsFunc(h.Peers, func(e peers.Peer) bool { return e.ID == p.ID }) {
 		return nil, fmt.Errorf("event: peer: id: %q is in PEERS, which wins over the registry; remove it there first", p.ID)
 	}
 	rp := ddbstore.RegisteredPeer{ID: p.ID, URL: p.URL, SecretID: p.SecretID, Disabled: disabled}
-	if err := a.store.PutRegistryPeer(ctx, rp); err != nil {
+	if err := h.Store.PutRegistryPeer(ctx, rp); err != nil {
 		return nil, err
 	}
-	return map[string]any{"registered": registeredView(rp), "registry_enabled": a.cfg.PeerRegistry}, nil
+	return map[string]any{"registered": RegisteredView(rp), "registry_enabled": h.PeerRegistry}, nil
 }

@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"context"
@@ -15,26 +15,26 @@ import (
 )
 
 // operate serves the operator actions other than run and backfill.
-func (a *app) operate(ctx context.Context, log *slog.Logger, ev event.Payload) (any, error) {
+func (h *Handler) operate(ctx context.Context, log *slog.Logger, ev event.Payload) (any, error) {
 	log = log.With("action", ev.Action)
 	var res any
 	var err error
 	switch ev.Action {
 	case event.ResetWatermark:
-		res, err = a.resetWatermarks(ctx, ev)
+		res, err = h.resetWatermarks(ctx, ev)
 	case event.ListQuarantine:
-		res, err = a.listQuarantine(ctx, ev)
+		res, err = h.listQuarantine(ctx, ev)
 	case event.ReplayQuarantine:
-		res, err = a.replayQuarantine(ctx, ev)
+		res, err = h.replayQuarantine(ctx, ev)
 	case event.RegistryList:
-		res, err = a.registryList(ctx)
+		res, err = h.registryList(ctx)
 	case event.RegistryPut:
-		res, err = a.registryPut(ctx, ev.Peer, ev.Disabled)
+		res, err = h.registryPut(ctx, ev.Peer, ev.Disabled)
 	case event.RegistryDelete:
-		res, err = a.registryDelete(ctx, ev.Peers)
+		res, err = h.registryDelete(ctx, ev.Peers)
 	case event.Reconcile:
 		var rep *catchup.ReconcileReport
-		if rep, err = a.reconcile(ctx, log, ev); rep != nil {
+		if rep, err = h.reconcile(ctx, log, ev); rep != nil {
 			return rep, err
 		}
 	default:
@@ -52,12 +52,12 @@ func (a *app) operate(ctx context.Context, log *slog.Logger, ev event.Payload) (
 // (reset, list, replay); it needs at least one. Each must be in PEERS or in
 // the registry, disabled entries included: a peer can be reset before it is
 // enabled, and its quarantine read after it was disabled.
-func (a *app) namedIDs(ctx context.Context, ev event.Payload) ([]string, error) {
+func (h *Handler) namedIDs(ctx context.Context, ev event.Payload) ([]string, error) {
 	if len(ev.Peers) == 0 {
 		return nil, fmt.Errorf("event: %s needs \"peers\": [\"peer-id\", ...]", ev.Action)
 	}
 	known := map[string]bool{}
-	for _, p := range a.cfg.Peers {
+	for _, p := range h.Peers {
 		known[p.ID] = true
 	}
 	var reg []ddbstore.RegisteredPeer
@@ -67,7 +67,7 @@ func (a *app) namedIDs(ctx context.Context, ev event.Payload) ([]string, error) 
 		}
 		if reg == nil {
 			var err error
-			if reg, err = a.store.RegistryPeers(ctx); err != nil {
+			if reg, err = h.Store.RegistryPeers(ctx); err != nil {
 				return nil, err
 			}
 			for _, rp := range reg {
@@ -97,16 +97,16 @@ func backfillRange(ev event.Payload) (*catchup.Range, error) {
 	return &catchup.Range{From: ev.From, To: ev.To}, nil
 }
 
-// resetResult is what a reset reports per peer.
-type resetResult struct {
+// ResetResult is what a reset reports per peer.
+type ResetResult struct {
 	Peer     string        `json:"peer"`
 	Previous string        `json:"previous"`
 	New      string        `json:"new"`
-	History  []historyView `json:"history"` // every reset of this peer, oldest first, this one last
+	History  []HistoryView `json:"history"` // every reset of this peer, oldest first, this one last
 }
 
-// historyView is one past reset as an operator reads it.
-type historyView struct {
+// HistoryView is one past reset as an operator reads it.
+type HistoryView struct {
 	At            time.Time `json:"at"`
 	Previous      string    `json:"previous"`
 	PreviousEpoch int64     `json:"previous_epoch"`
@@ -115,10 +115,10 @@ type historyView struct {
 	Reason        string    `json:"reason"`
 }
 
-func historyViews(hist []ddbstore.HistoryEntry) []historyView {
-	out := make([]historyView, len(hist))
+func historyViews(hist []ddbstore.HistoryEntry) []HistoryView {
+	out := make([]HistoryView, len(hist))
 	for i, h := range hist {
-		out[i] = historyView{At: h.At, Previous: h.Prev.Value, PreviousEpoch: h.Prev.Epoch,
+		out[i] = HistoryView{At: h.At, Previous: h.Prev.Value, PreviousEpoch: h.Prev.Epoch,
 			New: h.New.Value, Epoch: h.New.Epoch, Reason: h.Reason}
 	}
 	return out
@@ -126,11 +126,11 @@ func historyViews(hist []ddbstore.HistoryEntry) []historyView {
 
 // resetWatermarks sets each named peer's watermark, keeping the old value in
 // the history. An empty watermark pulls the peer again from the beginning.
-func (a *app) resetWatermarks(ctx context.Context, ev event.Payload) (any, error) {
+func (h *Handler) resetWatermarks(ctx context.Context, ev event.Payload) (any, error) {
 	if ev.Watermark != "" && !stamp.Valid(ev.Watermark) {
 		return nil, fmt.Errorf("event: watermark: %q is not an RFC 3339 timestamp", ev.Watermark)
 	}
-	ids, err := a.namedIDs(ctx, ev)
+	ids, err := h.namedIDs(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -138,24 +138,24 @@ func (a *app) resetWatermarks(ctx context.Context, ev event.Payload) (any, error
 	if reason == "" {
 		reason = "operator reset"
 	}
-	var out []resetResult
+	var out []ResetResult
 	for _, id := range ids {
-		prev, err := a.store.ResetWatermark(ctx, id, ev.Watermark, reason)
+		prev, err := h.Store.ResetWatermark(ctx, id, ev.Watermark, reason)
 		if err != nil {
 			return out, fmt.Errorf("reset %s: %w", id, err)
 		}
-		hist, err := a.store.WatermarkHistory(ctx, id)
+		hist, err := h.Store.WatermarkHistory(ctx, id)
 		if err != nil {
 			return out, fmt.Errorf("history %s: %w", id, err)
 		}
-		out = append(out, resetResult{Peer: id, Previous: prev.Value, New: ev.Watermark, History: historyViews(hist)})
+		out = append(out, ResetResult{Peer: id, Previous: prev.Value, New: ev.Watermark, History: historyViews(hist)})
 	}
 	return map[string]any{"reset": out}, nil
 }
 
-// quarantineView is a quarantined row as listed: the raw row is cut to a
+// QuarantineView is a quarantined row as listed: the raw row is cut to a
 // preview so a listing fits in a Lambda response.
-type quarantineView struct {
+type QuarantineView struct {
 	Key        string    `json:"key"`
 	RowID      string    `json:"row_id"`
 	UpdatedAt  string    `json:"updated_at"`
@@ -169,8 +169,8 @@ type quarantineView struct {
 const previewBytes = 2048
 
 // listQuarantine lists each named peer's quarantined rows (at most limit, default 100).
-func (a *app) listQuarantine(ctx context.Context, ev event.Payload) (any, error) {
-	ids, err := a.namedIDs(ctx, ev)
+func (h *Handler) listQuarantine(ctx context.Context, ev event.Payload) (any, error) {
+	ids, err := h.namedIDs(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
@@ -180,13 +180,13 @@ func (a *app) listQuarantine(ctx context.Context, ev event.Payload) (any, error)
 	}
 	out := map[string]any{}
 	for _, id := range ids {
-		qs, err := a.store.ListQuarantine(ctx, id)
+		qs, err := h.Store.ListQuarantine(ctx, id)
 		if err != nil {
 			return nil, err
 		}
-		views := make([]quarantineView, 0, min(len(qs), limit))
+		views := make([]QuarantineView, 0, min(len(qs), limit))
 		for _, q := range qs[:min(len(qs), limit)] {
-			views = append(views, quarantineView{Key: q.Key, RowID: q.RowID, UpdatedAt: q.UpdatedAt,
+			views = append(views, QuarantineView{Key: q.Key, RowID: q.RowID, UpdatedAt: q.UpdatedAt,
 				Reason: q.Reason, FirstSeen: q.FirstSeen, LastSeen: q.LastSeen, RawBytes: q.RawBytes,
 				RawPreview: string(q.Raw[:min(len(q.Raw), previewBytes)])})
 		}
@@ -196,43 +196,43 @@ func (a *app) listQuarantine(ctx context.Context, ev event.Payload) (any, error)
 }
 
 // replayQuarantine replays each named peer's quarantined rows.
-func (a *app) replayQuarantine(ctx context.Context, ev event.Payload) (any, error) {
-	ids, err := a.namedIDs(ctx, ev)
+func (h *Handler) replayQuarantine(ctx context.Context, ev event.Payload) (any, error) {
+	ids, err := h.namedIDs(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
 	var out []catchup.ReplayReport
 	for _, id := range ids {
-		out = append(out, a.runner.Replay(ctx, a.store, id, ev.DryRun))
+		out = append(out, h.Runner.Replay(ctx, h.Store, id, ev.DryRun))
 	}
 	return map[string]any{"replay": out, "dry_run": ev.DryRun}, nil
 }
 
 // registryList lists the peers of PEERS and of the registry.
-func (a *app) registryList(ctx context.Context) (any, error) {
-	reg, err := a.store.RegistryPeers(ctx)
+func (h *Handler) registryList(ctx context.Context) (any, error) {
+	reg, err := h.Store.RegistryPeers(ctx)
 	if err != nil {
 		return nil, err
 	}
-	views := make([]registeredView, len(reg))
+	views := make([]RegisteredView, len(reg))
 	for i, rp := range reg {
-		views[i] = registeredView(rp)
+		views[i] = RegisteredView(rp)
 	}
-	env := a.cfg.Peers
+	env := h.Peers
 	if env == nil {
 		env = []peers.Peer{}
 	}
-	return map[string]any{"env_peers": env, "registry": views, "registry_enabled": a.cfg.PeerRegistry}, nil
+	return map[string]any{"env_peers": env, "registry": views, "registry_enabled": h.PeerRegistry}, nil
 }
 
 // registryDelete removes the named peers from the registry (their watermarks
 // and quarantine stay, so re-adding a peer resumes where it was).
-func (a *app) registryDelete(ctx context.Context, ids []string) (any, error) {
+func (h *Handler) registryDelete(ctx context.Context, ids []string) (any, error) {
 	if len(ids) == 0 {
 		return nil, errors.New("event: registry_delete needs \"peers\": [\"peer-id\", ...]")
 	}
 	for _, id := range ids {
-		if err := a.store.DeleteRegistryPeer(ctx, id); err != nil {
+		if err := h.Store.DeleteRegistryPeer(ctx, id); err != nil {
 			return nil, err
 		}
 	}

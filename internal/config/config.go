@@ -1,4 +1,7 @@
-package main
+// Package config reads the function's configuration from its environment,
+// once per cold start: every variable with its default (Vars), every error
+// at once, each naming its variable.
+package config
 
 import (
 	"errors"
@@ -12,8 +15,8 @@ import (
 	"github.com/aimemory/catchup/internal/peers"
 )
 
-// config is everything the function reads from its environment, once per cold start.
-type config struct {
+// Config is everything the function reads from its environment, once per cold start.
+type Config struct {
 	LocalID          string
 	Peers            []peers.Peer
 	MemoriesTable    string
@@ -31,9 +34,9 @@ type config struct {
 	PeerMetrics      metrics.Level
 }
 
-// configVars lists every variable loadConfig reads, with its default ("" when
+// Vars lists every variable Load reads, with its default ("" when
 // required). template.yaml must set exactly these; a test holds them together.
-var configVars = []struct{ Name, Default string }{
+var Vars = []struct{ Name, Default string }{
 	{"LOCAL_AGENT_ID", ""},
 	{"PEERS", ""},
 	{"MEMORIES_TABLE", ""},
@@ -41,18 +44,18 @@ var configVars = []struct{ Name, Default string }{
 	{"PAGE_LIMIT", strconv.Itoa(catchup.DefaultPageLimit)},
 	{"PEER_CONCURRENCY", strconv.Itoa(catchup.DefaultPeerConcurrency)},
 	{"WRITE_CONCURRENCY", strconv.Itoa(catchup.DefaultWriteConcurrency)},
-	{"REQUEST_TIMEOUT", shortDuration(peers.DefaultTimeout)},
+	{"REQUEST_TIMEOUT", ShortDuration(peers.DefaultTimeout)},
 	{"MAX_RESPONSE_BYTES", strconv.Itoa(peers.DefaultMaxBody)},
-	{"CLOCK_SKEW", shortDuration(catchup.DefaultSkew)},
-	{"DEADLINE_MARGIN", shortDuration(catchup.DefaultMargin)},
-	{"LOCAL_BUDGET", shortDuration(catchup.DefaultBudget)},
+	{"CLOCK_SKEW", ShortDuration(catchup.DefaultSkew)},
+	{"DEADLINE_MARGIN", ShortDuration(catchup.DefaultMargin)},
+	{"LOCAL_BUDGET", ShortDuration(catchup.DefaultBudget)},
 	{"SECRET_TTL", "5m"},
 	{"PEER_REGISTRY", "true"},
 	{"PEER_METRICS", "standard"},
 }
 
-// shortDuration is d as template.yaml writes it: 5m, not 5m0s.
-func shortDuration(d time.Duration) string {
+// ShortDuration is d as template.yaml writes it: 5m, not 5m0s.
+func ShortDuration(d time.Duration) string {
 	s := d.String()
 	if t, ok := strings.CutSuffix(s, "m0s"); ok {
 		s = t + "m"
@@ -63,10 +66,10 @@ func shortDuration(d time.Duration) string {
 	return s
 }
 
-// loadConfig reads and validates the configuration. Every error names its variable.
-func loadConfig(lookup func(string) (string, bool)) (config, error) {
+// Load reads and validates the configuration. Every error names its variable.
+func Load(lookup func(string) (string, bool)) (Config, error) {
 	r := envReader{lookup: lookup}
-	c := config{
+	c := Config{
 		LocalID:          r.required("LOCAL_AGENT_ID"),
 		MemoriesTable:    r.required("MEMORIES_TABLE"),
 		StateTable:       r.required("STATE_TABLE"),
@@ -93,16 +96,16 @@ func loadConfig(lookup func(string) (string, bool)) (config, error) {
 		c.Peers = ps
 	}
 	if r.err != nil {
-		return config{}, r.err
+		return Config{}, r.err
 	}
 	if len(c.Peers) == 0 && !c.PeerRegistry {
-		return config{}, fmt.Errorf("PEERS: no peers configured and PEER_REGISTRY is false")
+		return Config{}, fmt.Errorf("PEERS: no peers configured and PEER_REGISTRY is false")
 	}
 	return c, nil
 }
 
 // envReader collects every error (errors.Join, each naming its variable) so
-// loadConfig reads as a list and an operator sees all mistakes at once.
+// Load reads as a list and an operator sees all mistakes at once.
 type envReader struct {
 	lookup func(string) (string, bool)
 	err    error
@@ -116,12 +119,12 @@ func (r *envReader) value(name string) string {
 	if v, ok := r.lookup(name); ok && v != "" {
 		return v
 	}
-	for _, cv := range configVars {
+	for _, cv := range Vars {
 		if cv.Name == name {
 			return cv.Default
 		}
 	}
-	r.fail(name, errors.New("not declared in configVars (a bug in config.go)"))
+	r.fail(name, errors.New("not declared in Vars (a bug in config.go)"))
 	return ""
 }
 
@@ -172,4 +175,11 @@ func (r *envReader) metricsLevel(name string) metrics.Level {
 		r.fail(name, err)
 	}
 	return l
+}
+
+// Tables reads only the two table names, for -init.
+func Tables(lookup func(string) (string, bool)) (memories, state string, err error) {
+	r := envReader{lookup: lookup}
+	memories, state = r.required("MEMORIES_TABLE"), r.required("STATE_TABLE")
+	return memories, state, r.err
 }

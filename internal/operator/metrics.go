@@ -1,4 +1,4 @@
-package main
+package operator
 
 import (
 	"github.com/aimemory/catchup/internal/catchup"
@@ -7,9 +7,9 @@ import (
 
 // emitMetrics prints the run's metrics in Embedded Metric Format (see
 // internal/metrics) on the metrics writer; nil outside Lambda.
-func (a *app) emitMetrics(rep catchup.Report) {
-	if a.metrics == nil {
+func (h *Handler) emitMetrics(rep catchup.Report) {
+	if h.Metrics == nil {
 		return
 	}
-	_, _ = a.metrics.Write(metrics.EMF(rep, a.now(), a.functionName, a.metricsLevel))
+	_, _ = h.Metrics.Write(metrics.EMF(rep, h.now(), h.FunctionName, h.MetricsLevel))
 }
