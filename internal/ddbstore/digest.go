@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
+	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
@@ -23,9 +24,19 @@ import (
 // to a hash.Hash copied every string and every length to the heap (three
 // allocations a field).
 func digest(item map[string]types.AttributeValue) string {
-	sum := sha256.Sum256(encodeMap(make([]byte, 0, 1024), item))
+	bp := digestBufs.Get().(*[]byte)
+	b := encodeMap((*bp)[:0], item)
+	sum := sha256.Sum256(b)
+	if cap(b) <= 64<<10 { // keep no huge buffer alive
+		*bp = b
+		digestBufs.Put(bp)
+	}
 	return hex.EncodeToString(sum[:])
 }
+
+// digestBufs reuses encoding buffers across rows (the pass digests every
+// row it writes, from WRITE_CONCURRENCY goroutines).
+var digestBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
 func encodeAttr(b []byte, av types.AttributeValue) []byte {
 	switch x := av.(type) {
@@ -54,7 +65,11 @@ func encodeAttr(b []byte, av types.AttributeValue) []byte {
 }
 
 func encodeMap(b []byte, m map[string]types.AttributeValue) []byte {
-	keys := make([]string, 0, len(m))
+	var small [32]string // most maps: the keys stay on the stack
+	keys := small[:0]
+	if len(m) > len(small) {
+		keys = make([]string, 0, len(m))
+	}
 	for k := range m {
 		keys = append(keys, k)
 	}

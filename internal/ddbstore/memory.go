@@ -2,6 +2,7 @@ package ddbstore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -102,25 +103,46 @@ func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValu
 		return nil, err
 	}
 	item := make(map[string]types.AttributeValue, len(m.Fields)+6)
+	// The top level's strings and numbers, most of its values, and the meta
+	// attributes share two arrays: two allocations instead of one a value.
+	strs := make([]types.AttributeValueMemberS, 0, len(m.Fields)+5)
+	nums := make([]types.AttributeValueMemberN, 0, len(m.Fields)+2)
+	str := func(v string) types.AttributeValue {
+		strs = append(strs, types.AttributeValueMemberS{Value: v})
+		return &strs[len(strs)-1]
+	}
 	for k, v := range m.Fields {
 		if strings.HasPrefix(k, MetaPrefix) {
 			return nil, &unwritableError{fmt.Sprintf("field %q uses the reserved prefix %s", clip(k, 64), MetaPrefix)}
 		}
-		av, err := toAttr(v)
+		var av types.AttributeValue
+		var err error
+		switch x := v.(type) {
+		case string:
+			av = str(x)
+		case json.Number:
+			if err = checkNumber(string(x)); err == nil {
+				nums = append(nums, types.AttributeValueMemberN{Value: string(x)})
+				av = &nums[len(nums)-1]
+			}
+		default:
+			av, err = toAttr(v)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("field %q: %w", clip(k, 64), err)
 		}
 		item[k] = av
 	}
-	item[MemoryKey] = &types.AttributeValueMemberS{Value: m.ID}
-	item["updated_at"] = &types.AttributeValueMemberS{Value: m.UpdatedAt}
+	item[MemoryKey] = str(m.ID)
+	item["updated_at"] = str(m.UpdatedAt)
 	// Every attribute so far is a field of the row: len(item) is m.FieldCount().
-	nf := strconv.Itoa(len(item))
-	item[attrDigest] = &types.AttributeValueMemberS{Value: digest(item)}
-	item[attrNF] = &types.AttributeValueMemberN{Value: nf}
-	item[attrTS] = &types.AttributeValueMemberN{Value: tsNumber(m.Instant)}
-	item[attrPeer] = &types.AttributeValueMemberS{Value: m.Peer}
-	item[attrWrittenAt] = &types.AttributeValueMemberS{Value: now.UTC().Format(time.RFC3339Nano)}
+	nums = append(nums, types.AttributeValueMemberN{Value: strconv.Itoa(len(item))},
+		types.AttributeValueMemberN{Value: tsNumber(m.Instant)})
+	item[attrDigest] = str(digest(item))
+	item[attrNF] = &nums[len(nums)-2]
+	item[attrTS] = &nums[len(nums)-1]
+	item[attrPeer] = str(m.Peer)
+	item[attrWrittenAt] = str(now.UTC().Format(time.RFC3339Nano))
 	if n := itemSize(item); n > MaxItemBytes {
 		return nil, &unwritableError{fmt.Sprintf("item of at least %d bytes exceeds DynamoDB's %d", n, MaxItemBytes)}
 	}

@@ -1,6 +1,7 @@
 package peers
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -41,14 +42,17 @@ func (p *Page) Examined() int {
 // and a reset connection looks the same from here). A row that breaks
 // docs/protocol.md §5 never fails the page: it comes back with Row.Invalid set.
 func decodePage(r io.Reader, asked int) (*Page, error) {
-	d := &pageDecoder{dec: json.NewDecoder(r), page: &Page{Limit: asked}, seen: map[string]bool{}}
+	rec := &recorder{r: r}
+	d := &pageDecoder{dec: json.NewDecoder(rec), page: &Page{Limit: asked}, seen: map[string]bool{}}
 	d.dec.UseNumber()
 	if err := d.envelope(); err != nil {
 		return nil, decodeError(err)
 	}
-	d.page.Rows = make([]Row, len(d.raws))
-	for i, raw := range d.raws {
-		d.page.Rows[i] = decodeRow(raw, d.v07)
+	d.page.Rows = make([]Row, len(d.elems))
+	for i, e := range d.elems {
+		// The body's final buffer, read whole: each Raw is its bytes, capped.
+		raw := bytes.TrimLeft(rec.buf[e.start:e.end:e.end], " \t\r\n,")
+		d.page.Rows[i] = decodeDecoded(raw, e.v, d.v07)
 	}
 	d.page.Count = len(d.page.Rows)
 	if err := checkExamined(d.page); err != nil {
@@ -94,16 +98,38 @@ func badResponse(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, ErrBadResponse)...)
 }
 
-// pageDecoder walks the envelope token by token, so that the body is never
-// held twice: each row is kept once, as its raw bytes. Rows are validated
-// only at the end because the id rule depends on scope_status, which may
-// come after `memories` (key order is not guaranteed).
+// pageDecoder walks the envelope token by token. Each row is decoded once,
+// by the page's decoder, and its raw bytes are where it lies in the body the
+// recorder kept: the body is held once, and each row scanned once by
+// encoding/json. Rows are validated only at the end because the id rule
+// depends on scope_status, which may come after `memories` (key order is not
+// guaranteed).
 type pageDecoder struct {
-	dec  *json.Decoder
-	page *Page
-	raws []json.RawMessage
-	seen map[string]bool
-	v07  bool // the envelope has scope_status: a v0.7 or newer peer
+	dec   *json.Decoder
+	page  *Page
+	elems []decodedRow
+	seen  map[string]bool
+	v07   bool // the envelope has scope_status: a v0.7 or newer peer
+}
+
+// decodedRow is one element of `memories`: its value, and its bytes as the
+// offsets of the body between the end of what came before it and its end
+// (white space and a comma at most, trimmed once the body is read).
+type decodedRow struct {
+	v          any
+	start, end int64
+}
+
+// recorder keeps every byte read through it.
+type recorder struct {
+	r   io.Reader
+	buf []byte
+}
+
+func (c *recorder) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.buf = append(c.buf, p[:n]...)
+	return n, err
 }
 
 func (d *pageDecoder) envelope() error {
@@ -193,11 +219,12 @@ func (d *pageDecoder) rows() error {
 		return badResponse("memories: a JSON %s, want an array", tokenKind(tok))
 	}
 	for d.dec.More() {
-		var raw json.RawMessage
-		if err := d.decode(&raw); err != nil {
+		start := d.dec.InputOffset()
+		var v any
+		if err := d.decode(&v); err != nil {
 			return err
 		}
-		d.raws = append(d.raws, raw)
+		d.elems = append(d.elems, decodedRow{v: v, start: start, end: d.dec.InputOffset()})
 	}
 	_, err = d.token() // the closing ']'
 	return err

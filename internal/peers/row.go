@@ -37,8 +37,22 @@ func DecodeRow(raw json.RawMessage, strictID bool) Row {
 }
 
 func decodeRow(raw json.RawMessage, strictID bool) Row {
-	row := Row{Raw: raw}
 	fields, dups, err := decodeObject(raw)
+	return finishRow(raw, fields, dups, err, strictID)
+}
+
+// decodeDecoded is decodeRow for a row the page's decoder has already
+// decoded into v (with UseNumber): raw is decoded again only when v is not
+// an object with as many distinct keys as members.
+func decodeDecoded(raw json.RawMessage, v any, strictID bool) Row {
+	if fields, ok := v.(map[string]any); ok && topLevelMembers(raw) == len(fields) {
+		return finishRow(raw, fields, nil, nil, strictID)
+	}
+	return decodeRow(raw, strictID)
+}
+
+func finishRow(raw json.RawMessage, fields map[string]any, dups []string, err error, strictID bool) Row {
+	row := Row{Raw: raw}
 	if err != nil {
 		row.Invalid = err
 		return row
@@ -78,11 +92,14 @@ func decodeObject(raw []byte) (map[string]any, []string, error) {
 func decodeWhole(raw []byte) (map[string]any, bool) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
-	var fields map[string]any
-	if err := dec.Decode(&fields); err != nil || fields == nil {
+	// Into an any, not a map[string]any: encoding/json then builds the map
+	// itself instead of through reflect, one allocation a member fewer.
+	var v any
+	if err := dec.Decode(&v); err != nil {
 		return nil, false
 	}
-	if _, err := dec.Token(); err != io.EOF {
+	fields, ok := v.(map[string]any)
+	if !ok || len(bytes.TrimLeft(raw[dec.InputOffset():], " \t\r\n")) != 0 {
 		return nil, false
 	}
 	return fields, topLevelMembers(raw) == len(fields)

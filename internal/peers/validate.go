@@ -199,11 +199,10 @@ func checkNamespace(v any, _ bool) error {
 	case strings.HasPrefix(s, "/") || strings.HasSuffix(s, "/"):
 		return fmt.Errorf("%q starts or ends with '/'", s)
 	}
-	segs := strings.Split(s, "/")
-	if len(segs) > maxNamespaceSegs {
-		return fmt.Errorf("%q has %d segments, at most %d", s, len(segs), maxNamespaceSegs)
+	if n := strings.Count(s, "/") + 1; n > maxNamespaceSegs {
+		return fmt.Errorf("%q has %d segments, at most %d", s, n, maxNamespaceSegs)
 	}
-	for _, seg := range segs {
+	for seg := range strings.SplitSeq(s, "/") { // no slice: a row's one allocation fewer
 		if seg == "" || seg == "." || seg == ".." {
 			return fmt.Errorf("%q has an empty, '.' or '..' segment", s)
 		}
