@@ -3,19 +3,14 @@ package ddbstore
 import (
 	"context"
 	"fmt"
-	"time"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 
 	"github.com/aimemory/catchup/internal/watermark"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 )
 
 // HistoryEntry records one reset of a peer's watermark.
-type HistoryEntry struct {
-	At     time.Time      // when the reset was written
-	Prev   watermark.Mark // the watermark before the reset (zero when there was none)
-	New    watermark.Mark // the watermark the reset stored
-	Reason string         // the operator's reason
-}
+type HistoryEntry = replica.HistoryEntry
 
 // historyItem is keyed by the reset's time in a sortable form and the new
 // epoch, so that a peer's history reads back oldest first and two resets

@@ -2,6 +2,7 @@ package ddbstore
 
 import (
 	"context"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -11,12 +12,7 @@ import (
 
 // RegisteredPeer is a peer kept in the registry of the state table rather
 // than in the PEERS variable. The caller validates it like a PEERS entry.
-type RegisteredPeer struct {
-	ID       string
-	URL      string
-	SecretID string
-	Disabled bool // kept in the registry, but not pulled
-}
+type RegisteredPeer = replica.RegisteredPeer
 
 // RegistryPeers returns every registered peer, disabled ones included,
 // ordered by id (byte-wise). Errors are worth retrying.

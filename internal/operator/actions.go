@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/stamp"
@@ -60,7 +60,7 @@ func (h *Handler) namedIDs(ctx context.Context, ev event.Payload) ([]string, err
 	for _, p := range h.Peers {
 		known[p.ID] = true
 	}
-	var reg []ddbstore.RegisteredPeer
+	var reg []replica.RegisteredPeer
 	for _, id := range ev.Peers {
 		if known[id] {
 			continue
@@ -115,7 +115,7 @@ type HistoryView struct {
 	Reason        string    `json:"reason"`
 }
 
-func historyViews(hist []ddbstore.HistoryEntry) []HistoryView {
+func historyViews(hist []replica.HistoryEntry) []HistoryView {
 	out := make([]HistoryView, len(hist))
 	for i, h := range hist {
 		out[i] = HistoryView{At: h.At, Previous: h.Prev.Value, PreviousEpoch: h.Prev.Epoch,

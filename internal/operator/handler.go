@@ -21,7 +21,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambdacontext"
 
 	"github.com/aimemory/catchup/internal/catchup"
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/logging"
 	"github.com/aimemory/catchup/internal/metrics"
@@ -32,13 +32,13 @@ import (
 // Watermarks is what reset_watermark needs from the store.
 type Watermarks interface {
 	ResetWatermark(ctx context.Context, peer, to, reason string) (watermark.Mark, error)
-	WatermarkHistory(ctx context.Context, peer string) ([]ddbstore.HistoryEntry, error)
+	WatermarkHistory(ctx context.Context, peer string) ([]replica.HistoryEntry, error)
 }
 
 // Registry is the peer registry in STATE_TABLE.
 type Registry interface {
-	RegistryPeers(ctx context.Context) ([]ddbstore.RegisteredPeer, error)
-	PutRegistryPeer(ctx context.Context, p ddbstore.RegisteredPeer) error
+	RegistryPeers(ctx context.Context) ([]replica.RegisteredPeer, error)
+	PutRegistryPeer(ctx context.Context, p replica.RegisteredPeer) error
 	DeleteRegistryPeer(ctx context.Context, id string) error
 }
 
@@ -60,7 +60,6 @@ type Runner interface {
 }
 
 var (
-	_ Store  = (*ddbstore.Store)(nil)
 	_ Runner = (*catchup.Runner)(nil)
 )
 

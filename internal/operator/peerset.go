@@ -6,7 +6,7 @@ import (
 	"log/slog"
 	"slices"
 
-	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/peers"
 )
@@ -74,7 +74,7 @@ func (h *Handler) registryPut(ctx context.Context, arg *event.PeerArg, disabled 
 	if slices.ContainsFunc(h.Peers, func(e peers.Peer) bool { return e.ID == p.ID }) {
 		return nil, fmt.Errorf("event: peer: id: %q is in PEERS, which wins over the registry; remove it there first", p.ID)
 	}
-	rp := ddbstore.RegisteredPeer{ID: p.ID, URL: p.URL, SecretID: p.SecretID, Disabled: disabled}
+	rp := replica.RegisteredPeer{ID: p.ID, URL: p.URL, SecretID: p.SecretID, Disabled: disabled}
 	if err := h.Store.PutRegistryPeer(ctx, rp); err != nil {
 		return nil, err
 	}

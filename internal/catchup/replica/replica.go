@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // Outcomes a store reports, classified by what the pass does next.
@@ -108,4 +109,20 @@ func (v Version) Newer(o Version) bool {
 		return v.NF > o.NF
 	}
 	return v.Digest > o.Digest
+}
+
+// RegisteredPeer is a peer kept in the state table's registry, beside PEERS.
+type RegisteredPeer struct {
+	ID       string
+	URL      string
+	SecretID string
+	Disabled bool // kept in the registry, but not pulled
+}
+
+// HistoryEntry is one operator reset of a peer's watermark, kept in its history.
+type HistoryEntry struct {
+	At     time.Time      // when the reset was written
+	Prev   watermark.Mark // the watermark before the reset (zero when there was none)
+	New    watermark.Mark // the watermark the reset stored
+	Reason string         // the operator's reason
 }
