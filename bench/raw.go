@@ -15,7 +15,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
-	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // WriteRowsFile writes every row of backlogs, one per line as
@@ -71,10 +71,10 @@ func readRows(path string) ([]rawRow, error) {
 	return out, sc.Err()
 }
 
-// memory decodes a row exactly as the pass decodes a page (peers.DecodeRow)
+// memory decodes a row exactly as the pass decodes a page (row.DecodeRow)
 // and builds the item it would write.
 func (r rawRow) memory() (replica.Memory, error) {
-	row := peers.DecodeRow(r.raw, true)
+	row := row.DecodeRow(r.raw, true)
 	if row.Invalid != nil {
 		return replica.Memory{}, row.Invalid
 	}

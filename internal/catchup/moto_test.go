@@ -16,7 +16,7 @@ import (
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/faultproxy"
-	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/watermark"
 )
 
@@ -67,7 +67,7 @@ func newMotoRig(t *testing.T, seed uint64, rate float64) *motoRig {
 // ddbTruth judges the tables by the store's own rules.
 type ddbTruth struct{ s *ddbstore.Store }
 
-func (t ddbTruth) done(ctx context.Context, peer string, r peers.Row) (bool, error) {
+func (t ddbTruth) done(ctx context.Context, peer string, r row.Row) (bool, error) {
 	if r.Invalid == nil {
 		would, err := t.s.WouldApply(ctx, memoryOf(r, peer))
 		switch {
@@ -81,7 +81,7 @@ func (t ddbTruth) done(ctx context.Context, peer string, r peers.Row) (bool, err
 }
 
 // quarantined reports whether peer's quarantine holds r, byte for byte.
-func (t ddbTruth) quarantined(ctx context.Context, peer string, r peers.Row) (bool, error) {
+func (t ddbTruth) quarantined(ctx context.Context, peer string, r row.Row) (bool, error) {
 	qs, err := t.s.ListQuarantine(ctx, peer)
 	if err != nil {
 		return false, err

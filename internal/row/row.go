@@ -1,4 +1,8 @@
-package peers
+// Package row is the memory row schema of docs/protocol.md §5: decoding one
+// element of `memories` exactly as received, and the field rules a row must
+// pass. It is pure (no I/O) and shared by the wire client (internal/peers) and
+// quarantine replay (internal/catchup).
+package row
 
 import (
 	"bytes"
@@ -127,7 +131,7 @@ func decodeMembers(raw []byte) (map[string]any, []string, error) {
 		return nil, nil, errors.New("row is not JSON")
 	}
 	if tok != json.Delim('{') {
-		return nil, nil, errors.New("row is a JSON " + tokenKind(tok) + ", want an object")
+		return nil, nil, errors.New("row is a JSON " + TokenKind(tok) + ", want an object")
 	}
 	fields := make(map[string]any)
 	var dups []string
