@@ -4,12 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
-)
 
-// Limits of the real server (docs/protocol.md §1).
-const (
-	DefaultLimit = 500    // limit when the request has none
-	MaxLimit     = 10_000 // larger limits are cut to this
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // query is a decoded, validated /api/v1/sync/since query.
@@ -42,13 +38,13 @@ func parseQuery(vals url.Values, decodeErr error) (query, *reject) {
 			return query{}, plain400("Failed to deserialize query string: duplicate field `%s`", k)
 		}
 	}
-	q := query{peer: vals.Get("peer"), limit: DefaultLimit}
+	q := query{peer: vals.Get("peer"), limit: watermark.DefaultLimit}
 	if v, ok := vals["limit"]; ok {
 		n, err := strconv.ParseUint(v[0], 10, 32)
 		if err != nil {
 			return query{}, plain400("Failed to deserialize query string: limit: invalid digit found in string")
 		}
-		q.limit = int(min(n, MaxLimit))
+		q.limit = int(min(n, watermark.MaxLimit))
 	}
 	if v, ok := vals["since"]; ok {
 		if _, err := parseStamp(v[0]); err != nil {

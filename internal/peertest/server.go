@@ -99,15 +99,6 @@ func New(opts ...Option) *Server {
 // SetAPIKey changes the required key at runtime, e.g. to rotate it ("" = none).
 func (s *Server) SetAPIKey(key string) { s.set(func() { s.apiKey = key }) }
 
-// SetVerifyKey changes the enrolled public key (nil = unsigned requests accepted).
-func (s *Server) SetVerifyKey(pub ed25519.PublicKey) { s.set(func() { s.verifyKey = pub }) }
-
-// SetGeneration changes the generation, as an upgrade of the peer would.
-func (s *Server) SetGeneration(g Generation) { s.set(func() { s.gen = g }) }
-
-// SetScope changes the scope filter (nil = every row visible).
-func (s *Server) SetScope(f ScopeFunc) { s.set(func() { s.scope = f }) }
-
 // SetFaultFunc sets the per-request fault hook, consulted when the queue of
 // QueueFaults is empty (nil = none).
 func (s *Server) SetFaultFunc(f FaultFunc) { s.set(func() { s.faultFunc = f }) }

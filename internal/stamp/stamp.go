@@ -35,10 +35,6 @@ func Valid(s string) bool {
 	return err == nil
 }
 
-// TextLess reports whether a sorts before b byte-wise, the order the peers'
-// SQLite uses for `updated_at > :since`.
-func TextLess(a, b string) bool { return a < b }
-
 // clip shortens s for an error message: a row's field may be large.
 func clip(s string) string {
 	const max = 48
