@@ -5,6 +5,9 @@
 package awstest
 
 import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"os"
 	"testing"
 	"time"
@@ -56,4 +59,26 @@ func DynamoDB(endpoint string, attempts int) *dynamodb.Client {
 		})
 	}
 	return dynamodb.New(opts)
+}
+
+// FreshTables names a memories and a state table no other test uses
+// (prefix-<random>-memories, -state), has create make them, and drops both
+// with client when t ends.
+func FreshTables(t testing.TB, client *dynamodb.Client, prefix string, create func(ctx context.Context, memories, state string) error) (memories, state string) {
+	t.Helper()
+	var b [6]byte
+	rand.Read(b[:])
+	base := prefix + "-" + hex.EncodeToString(b[:])
+	memories, state = base+"-memories", base+"-state"
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	t.Cleanup(func() {
+		for _, name := range []string{memories, state} {
+			client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
+		}
+	})
+	if err := create(ctx, memories, state); err != nil {
+		t.Fatal(err)
+	}
+	return memories, state
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // outcome of one row.
@@ -74,7 +75,7 @@ func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []boo
 
 // one writes a row: newer wins, stale is done, invalid or unwritable rows go
 // to quarantine. A dry run only reads.
-func (r *Runner) one(ctx context.Context, pr *peerRun, row *peers.Row) (outcome, error) {
+func (r *Runner) one(ctx context.Context, pr *peerRun, row *row.Row) (outcome, error) {
 	if row.Invalid != nil {
 		if pr.pass.rec != nil {
 			pr.pass.rec.markServed(row.ID)
@@ -108,7 +109,7 @@ func (r *Runner) one(ctx context.Context, pr *peerRun, row *peers.Row) (outcome,
 }
 
 // quarantine records an invalid row; once recorded it is done.
-func (r *Runner) quarantine(ctx context.Context, pr *peerRun, row *peers.Row, reason string) (outcome, error) {
+func (r *Runner) quarantine(ctx context.Context, pr *peerRun, row *row.Row, reason string) (outcome, error) {
 	if pr.pass.DryRun {
 		return quarantined, nil
 	}
@@ -119,7 +120,7 @@ func (r *Runner) quarantine(ctx context.Context, pr *peerRun, row *peers.Row, re
 	return quarantined, nil
 }
 
-func (p *PeerReport) count(out outcome, row *peers.Row, err error) {
+func (p *PeerReport) count(out outcome, row *row.Row, err error) {
 	switch out {
 	case applied:
 		p.Applied++

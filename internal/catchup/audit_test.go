@@ -8,6 +8,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/stamp"
 	"github.com/aimemory/catchup/internal/watermark"
 )
@@ -17,7 +18,7 @@ import (
 type truth interface {
 	// done reports whether the store holds r's version of r.ID or a newer
 	// one, or has quarantined r for peer.
-	done(ctx context.Context, peer string, r peers.Row) (bool, error)
+	done(ctx context.Context, peer string, r row.Row) (bool, error)
 	// mark is the stored watermark of peer.
 	mark(ctx context.Context, peer string) (watermark.Mark, error)
 }
@@ -30,7 +31,7 @@ type truth interface {
 type auditStore struct {
 	Store
 	truth truth
-	rows  func(peer string) []peers.Row // what peer serves now, to us
+	rows  func(peer string) []row.Row // what peer serves now, to us
 	now   func() time.Time
 	skew  time.Duration
 
@@ -40,7 +41,7 @@ type auditStore struct {
 	violations []string
 }
 
-func newAuditStore(inner Store, tr truth, rows func(string) []peers.Row, now func() time.Time, skew time.Duration) *auditStore {
+func newAuditStore(inner Store, tr truth, rows func(string) []row.Row, now func() time.Time, skew time.Duration) *auditStore {
 	return &auditStore{Store: inner, truth: tr, rows: rows, now: now, skew: skew, last: map[string]watermark.Mark{}}
 }
 

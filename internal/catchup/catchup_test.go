@@ -10,6 +10,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/watermark"
 	"github.com/google/go-cmp/cmp"
 )
@@ -231,7 +232,7 @@ func TestWidensPastTieGroupLargerThanPage(t *testing.T) {
 func TestAllRowsFilteredAdvancesWithNextSince(t *testing.T) {
 	f := newFakePeer(11)
 	backlog(f, "m", 40, 1)
-	f.hidden = func(r peers.Row) bool { return true }
+	f.hidden = func(r row.Row) bool { return true }
 	f.nextGen = true
 	st := newMemStore()
 	rep := newRunner(multi{"a": f}, st, 100).Run(context.Background(), Pass{Peers: peerList("a")})

@@ -17,6 +17,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // wireMesh mirrors a mesh onto fake peers on loopback.
@@ -55,7 +56,7 @@ func (wm *wireMesh) sync() {
 	for _, id := range wm.m.ids {
 		f := wm.m.peers[id]
 		f.mu.Lock()
-		rows := make([]peers.Row, 0, len(f.rows))
+		rows := make([]row.Row, 0, len(f.rows))
 		for _, r := range f.rows {
 			rows = append(rows, r)
 		}
@@ -66,7 +67,7 @@ func (wm *wireMesh) sync() {
 	}
 }
 
-func (wm *wireMesh) memory(r peers.Row) map[string]any {
+func (wm *wireMesh) memory(r row.Row) map[string]any {
 	row := peertest.Memory(wm.prefix+r.ID, r.UpdatedAt)
 	row["content"], row["by"] = r.Fields["content"], r.Fields["by"]
 	if r.Invalid != nil {
@@ -79,7 +80,7 @@ func (wm *wireMesh) memory(r peers.Row) map[string]any {
 }
 
 // served is what the peer with the prefixed id serves to us now.
-func (wm *wireMesh) served(peer string) []peers.Row {
+func (wm *wireMesh) served(peer string) []row.Row {
 	id := strings.TrimPrefix(peer, wm.prefix)
 	return decodeServed(wm.srvs[id], wm.hide[id], wm.strict[id])
 }

@@ -20,7 +20,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // maxCleanPasses bounds the fault-free passes a seed may need to converge.
@@ -221,7 +221,7 @@ func caughtUp(rep Report) bool {
 // and the table holding exactly the newest valid version of each id.
 func (r *seedResult) checkFinal(m *mesh, mem *memStore, audit *auditStore) {
 	r.problems = append(r.problems, audit.Violations()...)
-	best := map[string]peers.Row{}
+	best := map[string]row.Row{}
 	for _, peer := range m.ids {
 		for _, row := range m.served(peer) {
 			r.rows++

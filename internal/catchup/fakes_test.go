@@ -13,6 +13,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/stamp"
 	"github.com/aimemory/catchup/internal/watermark"
 )
@@ -21,8 +22,8 @@ import (
 // tie-breaker (equal timestamps shuffled), LIMIT before scope filtering.
 type fakePeer struct {
 	mu      sync.Mutex
-	rows    map[string]peers.Row // by id: the peer keeps one version per memory
-	hidden  func(peers.Row) bool // filtered after the LIMIT
+	rows    map[string]row.Row // by id: the peer keeps one version per memory
+	hidden  func(row.Row) bool // filtered after the LIMIT
 	rnd     *rand.Rand
 	fail    error // every fetch fails with this when set
 	calls   int
@@ -30,7 +31,7 @@ type fakePeer struct {
 }
 
 func newFakePeer(seed uint64) *fakePeer {
-	return &fakePeer{rows: map[string]peers.Row{}, rnd: rand.New(rand.NewPCG(seed, 7))}
+	return &fakePeer{rows: map[string]row.Row{}, rnd: rand.New(rand.NewPCG(seed, 7))}
 }
 
 // put stores a valid row version.
@@ -41,7 +42,7 @@ func (f *fakePeer) put(id, updatedAt string, extra map[string]any) {
 	}
 	raw, _ := json.Marshal(fields)
 	t, err := stamp.Parse(updatedAt)
-	row := peers.Row{Raw: raw, Fields: fields, ID: id, UpdatedAt: updatedAt, Instant: t}
+	row := row.Row{Raw: raw, Fields: fields, ID: id, UpdatedAt: updatedAt, Instant: t}
 	if err != nil {
 		row.Invalid = err
 	}
@@ -70,7 +71,7 @@ func (f *fakePeer) Fetch(ctx context.Context, p peers.Peer, since string, limit 
 	if f.fail != nil {
 		return nil, f.fail
 	}
-	var sel []peers.Row
+	var sel []row.Row
 	for _, r := range f.rows {
 		if r.UpdatedAt > since {
 			sel = append(sel, r)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/watermark"
 )
 
@@ -44,7 +45,7 @@ func newMesh(seed uint64) *mesh {
 		f := newFakePeer(rng.Uint64())
 		f.nextGen = rng.IntN(2) == 0
 		if rng.IntN(3) == 0 {
-			f.hidden = func(r peers.Row) bool { return hash(r.ID)%4 == 0 }
+			f.hidden = func(r row.Row) bool { return hash(r.ID)%4 == 0 }
 		}
 		m.peers[id], m.ids = f, append(m.ids, id)
 		m.fill(f)
@@ -121,11 +122,11 @@ func (m *mesh) update() {
 func (m *mesh) peerList() []peers.Peer { return peerList(m.ids...) }
 
 // served lists what peer serves now, to us.
-func (m *mesh) served(peer string) []peers.Row {
+func (m *mesh) served(peer string) []row.Row {
 	f := m.peers[peer]
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	var out []peers.Row
+	var out []row.Row
 	for _, r := range f.rows {
 		if f.hidden == nil || !f.hidden(r) {
 			out = append(out, r)
@@ -136,8 +137,8 @@ func (m *mesh) served(peer string) []peers.Row {
 
 // rowsAtOrBelow lists rows of peer at or before since, byte-wise (a page
 // that replays old rows serves these).
-func (m *mesh) rowsAtOrBelow(peer, since string) []peers.Row {
-	var out []peers.Row
+func (m *mesh) rowsAtOrBelow(peer, since string) []row.Row {
+	var out []row.Row
 	for _, r := range m.served(peer) {
 		if r.UpdatedAt <= since {
 			out = append(out, r)
@@ -146,14 +147,14 @@ func (m *mesh) rowsAtOrBelow(peer, since string) []peers.Row {
 	return out
 }
 
-func memoryOf(r peers.Row, peer string) replica.Memory {
+func memoryOf(r row.Row, peer string) replica.Memory {
 	return replica.FromRow(peer, r)
 }
 
 // memTruth judges a memStore.
 type memTruth struct{ s *memStore }
 
-func (t memTruth) done(_ context.Context, peer string, r peers.Row) (bool, error) {
+func (t memTruth) done(_ context.Context, peer string, r row.Row) (bool, error) {
 	t.s.mu.Lock()
 	defer t.s.mu.Unlock()
 	if _, ok := t.s.quarantine[peer+"/"+r.ID+"/"+r.UpdatedAt]; ok {

@@ -2,21 +2,19 @@ package catchup
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aimemory/catchup/internal/awstest"
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/faultproxy"
-	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/watermark"
 )
 
@@ -44,21 +42,11 @@ type motoRig struct {
 func newMotoRig(t *testing.T, seed uint64, rate float64) *motoRig {
 	t.Helper()
 	endpoint := motoEndpoint(t)
-	var b [6]byte
-	rand.Read(b[:])
-	prefix := "catchup-" + hex.EncodeToString(b[:])
-	mem, state := prefix+"-memories", prefix+"-state"
 	client := dynamoClient(endpoint, 8)
-	direct := ddbstore.New(client, mem, state, time.Now)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := direct.CreateTables(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, name := range []string{mem, state} {
-			client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		}
+	var direct *ddbstore.Store
+	mem, state := awstest.FreshTables(t, client, "catchup", func(ctx context.Context, mem, state string) error {
+		direct = ddbstore.New(client, mem, state, time.Now)
+		return direct.CreateTables(ctx)
 	})
 	proxy, url := faultproxy.Start(t, faultproxy.Options{Target: endpoint, Seed: seed, Rate: rate})
 	return &motoRig{client: client, state: state, direct: direct, faulty: ddbstore.New(dynamoClient(url, 3), mem, state, time.Now), proxy: proxy}
@@ -67,7 +55,7 @@ func newMotoRig(t *testing.T, seed uint64, rate float64) *motoRig {
 // ddbTruth judges the tables by the store's own rules.
 type ddbTruth struct{ s *ddbstore.Store }
 
-func (t ddbTruth) done(ctx context.Context, peer string, r peers.Row) (bool, error) {
+func (t ddbTruth) done(ctx context.Context, peer string, r row.Row) (bool, error) {
 	if r.Invalid == nil {
 		would, err := t.s.WouldApply(ctx, memoryOf(r, peer))
 		switch {
@@ -81,7 +69,7 @@ func (t ddbTruth) done(ctx context.Context, peer string, r peers.Row) (bool, err
 }
 
 // quarantined reports whether peer's quarantine holds r, byte for byte.
-func (t ddbTruth) quarantined(ctx context.Context, peer string, r peers.Row) (bool, error) {
+func (t ddbTruth) quarantined(ctx context.Context, peer string, r row.Row) (bool, error) {
 	qs, err := t.s.ListQuarantine(ctx, peer)
 	if err != nil {
 		return false, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // Table is what a reconcile needs of the memories table besides Store
@@ -165,7 +166,7 @@ func (s *recState) markServed(id string) {
 
 // oneReconciled writes a valid row during a reconcile: only when it beats
 // what the table holds, with the live pass's conditional write.
-func (r *Runner) oneReconciled(ctx context.Context, pr *peerRun, row *peers.Row) (outcome, error) {
+func (r *Runner) oneReconciled(ctx context.Context, pr *peerRun, row *row.Row) (outcome, error) {
 	m := replica.FromRow(pr.peer.ID, *row)
 	write, undo, err := pr.pass.rec.offer(m)
 	switch {

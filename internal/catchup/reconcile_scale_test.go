@@ -13,10 +13,11 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // sortedPeer serves a fixed, sorted feed cheaply (for scale runs).
-type sortedPeer struct{ rows []peers.Row }
+type sortedPeer struct{ rows []row.Row }
 
 func (s *sortedPeer) Fetch(ctx context.Context, p peers.Peer, since string, limit int) (*peers.Page, error) {
 	i := sort.Search(len(s.rows), func(i int) bool { return s.rows[i].UpdatedAt > since })
@@ -38,7 +39,7 @@ func TestReconcileScale(t *testing.T) {
 	st := newVerStore()
 	for i := range n {
 		at := base.Add(time.Duration(i) * time.Millisecond)
-		row := peers.Row{ID: fmt.Sprintf("%08x-1111-4222-8333-%012d", i, i), UpdatedAt: at.Format("2006-01-02T15:04:05.000000000Z"), Instant: at}
+		row := row.Row{ID: fmt.Sprintf("%08x-1111-4222-8333-%012d", i, i), UpdatedAt: at.Format("2006-01-02T15:04:05.000000000Z"), Instant: at}
 		row.Fields = map[string]any{"id": row.ID, "updated_at": row.UpdatedAt, "content": "x"}
 		src.rows = append(src.rows, row)
 		if err := st.PutMemory(context.Background(), replica.FromRow("a", row)); err != nil {

@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
-	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // verStore is a table in a map that orders versions as replica.Version does
@@ -185,7 +185,7 @@ func TestReconcileGuardWithholdsMassDeletion(t *testing.T) {
 	src, st := twoPeers(t)
 	b := src["b"]
 	b.mu.Lock()
-	b.rows = map[string]peers.Row{} // a scope change: b serves nothing
+	b.rows = map[string]row.Row{} // a scope change: b serves nothing
 	b.mu.Unlock()
 	rep := reconcile(t, src, st, Reconcile{Peers: peerList("a", "b")})
 	if rep.DeletionCandidates != 10 || rep.Tombstoned != 0 || !strings.Contains(rep.Withheld, "guard of 5") {

@@ -7,7 +7,7 @@ import (
 	"strings"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
-	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/stamp"
 )
 
@@ -73,7 +73,7 @@ func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr replica.Quarant
 	if qr.Truncated {
 		return quarantined, fmt.Errorf("stored copy truncated at %d of %d bytes; fetch it from the peer", len(qr.Raw), qr.RawBytes)
 	}
-	row := peers.DecodeRow(qr.Raw, false)
+	row := row.DecodeRow(qr.Raw, false)
 	if row.Invalid != nil {
 		if r.superseded(ctx, row) {
 			return unquarantine(ctx, q, qr, superseded, dryRun)
@@ -106,7 +106,7 @@ func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr replica.Quarant
 // superseded reports whether the table holds a version of an invalid row's
 // memory that newer-wins prefers to it. A row without a usable id or
 // updated_at never is.
-func (r *Runner) superseded(ctx context.Context, row peers.Row) bool {
+func (r *Runner) superseded(ctx context.Context, row row.Row) bool {
 	at, err := stamp.Parse(row.UpdatedAt)
 	if err != nil || strings.TrimSpace(row.ID) == "" {
 		return false

@@ -7,6 +7,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // wire is one fake peer on loopback behind the real client, over the map
@@ -51,15 +52,15 @@ func (w *wire) useStore(st Store, tr truth) {
 }
 
 // served decodes what the peer serves to us now, as the client would.
-func (w *wire) served(string) []peers.Row {
+func (w *wire) served(string) []row.Row {
 	return decodeServed(w.srv, w.hide, w.strict)
 }
 
-func decodeServed(srv *peertest.Server, hide func(peertest.Row) bool, strict bool) []peers.Row {
-	var out []peers.Row
+func decodeServed(srv *peertest.Server, hide func(peertest.Row) bool, strict bool) []row.Row {
+	var out []row.Row
 	for _, r := range srv.Rows() {
 		if hide == nil || !hide(r) {
-			out = append(out, peers.DecodeRow(r.Raw, strict))
+			out = append(out, row.DecodeRow(r.Raw, strict))
 		}
 	}
 	return out

@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
-	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // BenchmarkPutMemoryInput builds the request PutMemory sends for one row of
@@ -17,7 +17,7 @@ func BenchmarkPutMemoryInput(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	row := peers.DecodeRow(raw, true)
+	row := row.DecodeRow(raw, true)
 	if row.Invalid != nil {
 		b.Fatal(row.Invalid)
 	}

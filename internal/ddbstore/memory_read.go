@@ -21,48 +21,6 @@ type Stored struct {
 	DeletedAt      string // a tombstone: when a reconcile deleted it (RFC 3339); "" when live
 }
 
-// GetMemory reads the stored version of a memory with a consistent read;
-// found is false when the table has none.
-func (s *Store) GetMemory(ctx context.Context, id string) (st Stored, found bool, err error) {
-	out, err := s.api.GetItem(ctx, &dynamodb.GetItemInput{
-		TableName:      aws.String(s.memories),
-		Key:            map[string]types.AttributeValue{MemoryKey: &types.AttributeValueMemberS{Value: id}},
-		ConsistentRead: aws.Bool(true),
-	})
-	if err != nil {
-		return Stored{}, false, opaque("get memory "+clip(id, 128), err)
-	}
-	if out.Item == nil {
-		return Stored{}, false, nil
-	}
-	st, err = storedFromItem(out.Item)
-	return st, true, err
-}
-
-// ScanMemories reads every item of the memories table, page by page. It is
-// for tests, demos and audits; a pass never needs it.
-func (s *Store) ScanMemories(ctx context.Context) ([]Stored, error) {
-	var all []Stored
-	in := &dynamodb.ScanInput{TableName: aws.String(s.memories), ConsistentRead: aws.Bool(true)}
-	for {
-		out, err := s.api.Scan(ctx, in)
-		if err != nil {
-			return nil, opaque("scan memories", err)
-		}
-		for _, item := range out.Items {
-			st, err := storedFromItem(item)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, st)
-		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return all, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-}
-
 func storedFromItem(item map[string]types.AttributeValue) (Stored, error) {
 	var st Stored
 	st.Fields = make(map[string]any, len(item))

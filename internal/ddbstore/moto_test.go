@@ -2,12 +2,9 @@ package ddbstore
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/aimemory/catchup/internal/awstest"
@@ -24,21 +21,11 @@ func testClient(t *testing.T) *dynamodb.Client {
 func testStore(t *testing.T) (*Store, *fakeclock.Clock) {
 	t.Helper()
 	client := testClient(t)
-	var b [6]byte
-	rand.Read(b[:])
-	prefix := "ddbstore-" + hex.EncodeToString(b[:])
-	mem, state := prefix+"-memories", prefix+"-state"
 	c := fakeclock.New(t0)
-	s := New(client, mem, state, c.Now)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := s.CreateTables(ctx); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		for _, name := range []string{mem, state} {
-			client.DeleteTable(context.Background(), &dynamodb.DeleteTableInput{TableName: aws.String(name)})
-		}
+	var s *Store
+	awstest.FreshTables(t, client, "ddbstore", func(ctx context.Context, mem, state string) error {
+		s = New(client, mem, state, c.Now)
+		return s.CreateTables(ctx)
 	})
 	return s, c
 }

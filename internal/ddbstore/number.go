@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aimemory/catchup/internal/utf8cut"
 )
 
 // DynamoDB numbers: at most 38 significant digits, magnitude between 1E-130
@@ -129,13 +131,9 @@ func parseTSNumber(s string) (time.Time, error) {
 
 // clip shortens s to at most n bytes for an error message, on a rune boundary.
 func clip(s string, n int) string {
-	if len(s) <= n {
+	p, cut := utf8cut.Prefix(s, n)
+	if !cut {
 		return s
 	}
-	for n > 0 && !utf8Start(s[n]) {
-		n--
-	}
-	return s[:n] + "...(" + strconv.Itoa(len(s)) + " bytes)"
+	return p + "...(" + strconv.Itoa(len(s)) + " bytes)"
 }
-
-func utf8Start(b byte) bool { return b&0xC0 != 0x80 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
+	"github.com/aimemory/catchup/internal/utf8cut"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -41,7 +42,7 @@ func (s *Store) Quarantine(ctx context.Context, q replica.Quarantined) error {
 	case again:
 		return nil
 	}
-	raw, truncated := cutUTF8(strings.ToValidUTF8(string(q.Raw), "\uFFFD"), maxRawBytes)
+	raw, truncated := utf8cut.Prefix(strings.ToValidUTF8(string(q.Raw), "\uFFFD"), maxRawBytes)
 	now := str(s.stamp())
 	expr, names, values := setExpression(map[string]types.AttributeValue{
 		"peer":       str(q.Peer),
@@ -108,15 +109,4 @@ func setExpression(attrs map[string]types.AttributeValue) (string, map[string]st
 		i++
 	}
 	return "SET " + strings.Join(parts, ", "), names, values
-}
-
-// cutUTF8 shortens s to at most n bytes without splitting a character.
-func cutUTF8(s string, n int) (string, bool) {
-	if len(s) <= n {
-		return s, false
-	}
-	for n > 0 && !utf8Start(s[n]) {
-		n--
-	}
-	return s[:n], true
 }

@@ -67,23 +67,3 @@ func (s *Store) DeleteQuarantine(ctx context.Context, peer, key string) error {
 	}
 	return nil
 }
-
-// QuarantineCount returns how many rows of a peer are quarantined without
-// transferring them (DynamoDB still reads, and bills, every item). Errors
-// are worth retrying.
-func (s *Store) QuarantineCount(ctx context.Context, peer string) (int, error) {
-	in := s.prefixQuery(quarantinePrefix+peer, rowPrefix)
-	in.Select = types.SelectCount
-	total := 0
-	for {
-		out, err := s.api.Query(ctx, in)
-		if err != nil {
-			return 0, opaque("count quarantine of "+peer, err)
-		}
-		total += int(out.Count)
-		if len(out.LastEvaluatedKey) == 0 {
-			return total, nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
-}

@@ -60,21 +60,19 @@ func (s *Store) getState(ctx context.Context, op, pk, sk string) (map[string]typ
 // with skPrefix, in sort key order, following pages.
 func (s *Store) queryState(ctx context.Context, op, pk, skPrefix string, fn func(map[string]types.AttributeValue) error) error {
 	in := s.prefixQuery(pk, skPrefix)
-	for {
+	return paginate(func(start map[string]types.AttributeValue) (map[string]types.AttributeValue, error) {
+		in.ExclusiveStartKey = start
 		out, err := s.api.Query(ctx, in)
 		if err != nil {
-			return opaque(op, err)
+			return nil, opaque(op, err)
 		}
 		for _, item := range out.Items {
 			if err := fn(item); err != nil {
-				return fmt.Errorf("%s: %w", op, err)
+				return nil, fmt.Errorf("%s: %w", op, err)
 			}
 		}
-		if len(out.LastEvaluatedKey) == 0 {
-			return nil
-		}
-		in.ExclusiveStartKey = out.LastEvaluatedKey
-	}
+		return out.LastEvaluatedKey, nil
+	})
 }
 
 // prefixQuery selects, with a consistent read, the items of partition pk

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/aimemory/catchup/internal/utf8cut"
 )
 
 const (
@@ -101,7 +103,8 @@ func statusError(resp *http.Response, key string, sentinel error) error {
 // maxSnippet bytes of it on one line: control characters and invalid UTF-8
 // become spaces and '?', runs of white space one space, the key "[redacted]".
 func bodySnippet(body io.Reader, key string) string {
-	return truncateUTF8(oneLine(redactPrefix(body, key)), maxSnippet)
+	snippet, _ := utf8cut.Prefix(oneLine(redactPrefix(body, key)), maxSnippet)
+	return snippet
 }
 
 // redactPrefix returns the first maxSnippet bytes of body with every
@@ -144,17 +147,6 @@ func oneLine(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
-}
-
-// truncateUTF8 cuts s to at most n bytes on a rune boundary.
-func truncateUTF8(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
 }
 
 // drainClose reads a little of what is left of a body, so that the

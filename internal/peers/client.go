@@ -1,3 +1,11 @@
+// Package peers speaks the ai-memory sync protocol (docs/protocol.md §1–§5): the
+// peer list, the GET /api/v1/sync/since client with retries and a capped body,
+// and API keys from Secrets Manager. Rows are decoded by internal/row.
+//
+// HTTP status codes and SDK errors never leave this package: every error a
+// caller sees wraps one of ErrUnavailable, ErrRejected or ErrBadResponse, and
+// no error text ever holds an API key, a signing key or a URL with
+// credentials.
 package peers
 
 import (

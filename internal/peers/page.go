@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // Page is one decoded answer.
@@ -15,7 +17,7 @@ import (
 // trusted over the rows actually received. An envelope key this package does
 // not know is ignored; a known one of the wrong type fails the page.
 type Page struct {
-	Rows                    []Row
+	Rows                    []row.Row
 	Count                   int
 	Limit                   int // effective limit echoed by the server (the asked one if absent)
 	ExcludedForScope        int
@@ -48,11 +50,11 @@ func decodePage(r io.Reader, asked int) (*Page, error) {
 	if err := d.envelope(); err != nil {
 		return nil, decodeError(err)
 	}
-	d.page.Rows = make([]Row, len(d.elems))
+	d.page.Rows = make([]row.Row, len(d.elems))
 	for i, e := range d.elems {
 		// The body's final buffer, read whole: each Raw is its bytes, capped.
 		raw := bytes.TrimLeft(rec.buf[e.start:e.end:e.end], " \t\r\n,")
-		d.page.Rows[i] = decodeDecoded(raw, e.v, d.v07)
+		d.page.Rows[i] = row.DecodeDecoded(raw, e.v, d.v07)
 	}
 	d.page.Count = len(d.page.Rows)
 	if err := checkExamined(d.page); err != nil {
@@ -141,7 +143,7 @@ func (d *pageDecoder) envelope() error {
 		return err
 	}
 	if tok != json.Delim('{') {
-		return badResponse("a JSON %s, want an object", tokenKind(tok))
+		return badResponse("a JSON %s, want an object", row.TokenKind(tok))
 	}
 	for d.dec.More() {
 		key, err := d.token()
@@ -216,7 +218,7 @@ func (d *pageDecoder) rows() error {
 		return err
 	}
 	if tok != json.Delim('[') {
-		return badResponse("memories: a JSON %s, want an array", tokenKind(tok))
+		return badResponse("memories: a JSON %s, want an array", row.TokenKind(tok))
 	}
 	for d.dec.More() {
 		start := d.dec.InputOffset()
@@ -246,7 +248,7 @@ func (d *pageDecoder) count(key string) (n int, ok bool, err error) {
 		}
 		return n, true, nil
 	}
-	return 0, false, badResponse("%s: a JSON %s, want a number", key, kindOf(v))
+	return 0, false, badResponse("%s: a JSON %s, want a number", key, row.KindOf(v))
 }
 
 // str reads a string or null; ok reports a string.
@@ -261,7 +263,7 @@ func (d *pageDecoder) str(key string) (s string, ok bool, err error) {
 	case string:
 		return v, true, nil
 	}
-	return "", false, badResponse("%s: a JSON %s, want a string", key, kindOf(v))
+	return "", false, badResponse("%s: a JSON %s, want a string", key, row.KindOf(v))
 }
 
 // token and decode read inside the envelope, where the end of the stream
@@ -280,34 +282,4 @@ func (d *pageDecoder) decode(v any) error {
 		err = io.ErrUnexpectedEOF
 	}
 	return err
-}
-
-// tokenKind names the JSON type a token starts.
-func tokenKind(tok json.Token) string {
-	switch tok {
-	case json.Delim('{'):
-		return "object"
-	case json.Delim('['):
-		return "array"
-	}
-	return kindOf(tok)
-}
-
-// kindOf names the JSON type of a value decoded into any.
-func kindOf(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "string"
-	case json.Number, float64:
-		return "number"
-	case bool:
-		return "boolean"
-	case []any:
-		return "array"
-	case map[string]any:
-		return "object"
-	}
-	return fmt.Sprintf("%T", v)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // pageSummary is what a test compares of a page: everything but the rows'
@@ -209,7 +211,7 @@ func TestDecodeStrictIDOnlyFromV07(t *testing.T) {
 func TestDecodeDuplicateKeysKeepLast(t *testing.T) {
 	raw := strings.Replace(validRowJSON("m1", "2026-06-01T10:00:00Z"), `"priority":5`, `"priority":50,"priority":5,"priority":6`, 1)
 	raw = strings.Replace(raw, `"tier":"long"`, `"tier":"x","tier":"long"`, 1)
-	r := decodeRow(json.RawMessage(raw), true)
+	r := row.DecodeRow(json.RawMessage(raw), true)
 	if r.Invalid != nil {
 		t.Fatalf("Invalid: %v", r.Invalid)
 	}
@@ -226,7 +228,7 @@ func TestDecodeDuplicateKeysKeepLast(t *testing.T) {
 
 func TestDecodeInvalidUTF8Row(t *testing.T) {
 	raw := strings.Replace(validRowJSON("m1", "2026-06-01T10:00:00Z"), "A title", "A \xff title", 1)
-	r := decodeRow(json.RawMessage(raw), false)
+	r := row.DecodeRow(json.RawMessage(raw), false)
 	if r.Invalid == nil || !strings.Contains(r.Invalid.Error(), "UTF-8") {
 		t.Errorf("Invalid %v, want a UTF-8 error", r.Invalid)
 	}

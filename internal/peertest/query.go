@@ -4,14 +4,14 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
-// Limits of the real server (docs/protocol.md §1).
-const (
-	DefaultLimit = 500    // limit when the request has none
-	MaxLimit     = 10_000 // larger limits are cut to this (v0.6 to v0.7.x)
-	V1MaxLimit   = 1000   // a v1 server's default max_page_size
-)
+// V1MaxLimit is a v1 server's default max_page_size (docs/protocol.md §8);
+// older servers cut limits at watermark.MaxLimit and default to
+// watermark.DefaultLimit, as the client knows them.
+const V1MaxLimit = 1000
 
 // query is a decoded, validated /api/v1/sync/since query.
 type query struct {
@@ -43,7 +43,7 @@ func parseQuery(vals url.Values, decodeErr error, maxLimit int) (query, *reject)
 			return query{}, plain400("Failed to deserialize query string: duplicate field `%s`", k)
 		}
 	}
-	q := query{peer: vals.Get("peer"), limit: DefaultLimit}
+	q := query{peer: vals.Get("peer"), limit: watermark.DefaultLimit}
 	if v, ok := vals["limit"]; ok {
 		n, err := strconv.ParseUint(v[0], 10, 32)
 		if err != nil {

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 const (
@@ -158,9 +160,9 @@ func TestLimits(t *testing.T) {
 		wantLimit float64
 		wantCount float64
 	}{
-		{q(), DefaultLimit, 500},
+		{q(), watermark.DefaultLimit, 500},
 		{q("limit", "7"), 7, 7},
-		{q("limit", "20000"), MaxLimit, 600},
+		{q("limit", "20000"), watermark.MaxLimit, 600},
 		{q("limit", "0"), 0, 0},
 	}
 	for _, tt := range tests {

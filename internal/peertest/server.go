@@ -106,13 +106,8 @@ func New(opts ...Option) *Server {
 // SetAPIKey changes the required key at runtime, e.g. to rotate it ("" = none).
 func (s *Server) SetAPIKey(key string) { s.set(func() { s.apiKey = key }) }
 
-// SetVerifyKey changes the enrolled public key (nil = unsigned requests accepted).
-func (s *Server) SetVerifyKey(pub ed25519.PublicKey) { s.set(func() { s.verifyKey = pub }) }
-
-// SetGeneration changes the generation, as an upgrade of the peer would.
-func (s *Server) SetGeneration(g Generation) { s.set(func() { s.gen = g }) }
-
-// SetScope changes the scope filter (nil = every row visible).
+// SetScope changes the scope filter (nil = every row visible): a peer whose
+// scope changes suddenly serves fewer rows (the reconcile tests).
 func (s *Server) SetScope(f ScopeFunc) { s.set(func() { s.scope = f }) }
 
 // SetFaultFunc sets the per-request fault hook, consulted when the queue of

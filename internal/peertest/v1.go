@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // The 401 tags of a v1 server's signed-request check (docs/protocol.md §2).
@@ -93,7 +95,7 @@ func (s *Server) pageCap() int {
 	case s.capOpt > 0:
 		return s.capOpt
 	case s.gen < V1:
-		return MaxLimit
+		return watermark.MaxLimit
 	case s.v1.maxLimit > 0:
 		return s.v1.maxLimit
 	}

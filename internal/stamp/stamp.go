@@ -6,6 +6,8 @@ package stamp
 import (
 	"fmt"
 	"time"
+
+	"github.com/aimemory/catchup/internal/utf8cut"
 )
 
 // Parse reads a timestamp exactly as the peers accept it (chrono's RFC 3339
@@ -40,17 +42,13 @@ func Valid(s string) bool {
 	return err == nil
 }
 
-// TextLess reports whether a sorts before b byte-wise, the order the peers'
-// SQLite uses for `updated_at > :since`.
-func TextLess(a, b string) bool { return a < b }
-
 // clip shortens s for an error message: a row's field may be large.
 func clip(s string) string {
-	const max = 48
-	if len(s) <= max {
+	p, cut := utf8cut.Prefix(s, 48)
+	if !cut {
 		return s
 	}
-	return s[:max] + "..."
+	return p + "..."
 }
 
 // scanner reads a timestamp left to right; the first error sticks.

@@ -14,7 +14,7 @@ import (
 	"errors"
 	"time"
 
-	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/watermark"
 )
 
@@ -56,7 +56,7 @@ func (m Memory) FieldCount() int {
 // FromRow is the one way a valid row becomes what is written: its identity,
 // its exact updated_at text and instant, every field, and the peer it came
 // from. The row must be valid (row.Invalid == nil).
-func FromRow(peer string, row peers.Row) Memory {
+func FromRow(peer string, row row.Row) Memory {
 	return Memory{ID: row.ID, UpdatedAt: row.UpdatedAt, Instant: row.Instant, Fields: row.Fields, Peer: peer}
 }
 

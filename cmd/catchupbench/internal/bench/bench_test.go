@@ -16,6 +16,7 @@ import (
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peertest"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // Go benchmarks run only with -bench; `go test ./...` compiles them and runs
@@ -79,7 +80,7 @@ func BenchmarkDecodeRow(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for range b.N {
-		if r := peers.DecodeRow(raw, true); r.Invalid != nil {
+		if r := row.DecodeRow(raw, true); r.Invalid != nil {
 			b.Fatal(r.Invalid)
 		}
 	}
@@ -145,9 +146,9 @@ func startMesh(b *testing.B, p int, delay time.Duration) *Mesh {
 func memories(b *testing.B) []replica.Memory {
 	b.Helper()
 	out := make([]replica.Memory, 0, benchRows)
-	for _, row := range backlog() {
-		raw, _ := json.Marshal(row)
-		r := peers.DecodeRow(raw, true)
+	for _, m := range backlog() {
+		raw, _ := json.Marshal(m)
+		r := row.DecodeRow(raw, true)
 		if r.Invalid != nil {
 			b.Fatal(r.Invalid)
 		}

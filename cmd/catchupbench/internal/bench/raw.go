@@ -18,7 +18,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
-	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // WriteRowsFile writes every row of backlogs, one per line as
@@ -75,7 +75,7 @@ func readRows(path string) ([]rawRow, error) {
 }
 
 // requests decodes every row exactly as the pass decodes a page
-// (peers.DecodeRow) and builds the request the pass would send for it
+// (row.DecodeRow) and builds the request the pass would send for it
 // (ddbstore's PutMemoryInput: the item and the newer-wins condition), at
 // most limit of them when limit > 0. The raw child calls it before its clock
 // starts, so the ceiling carries none of the pass's per-row code.
@@ -85,11 +85,11 @@ func requests(rows []rawRow, store *ddbstore.Store, limit int) ([]*dynamodb.PutI
 	}
 	out := make([]*dynamodb.PutItemInput, len(rows))
 	for i, r := range rows {
-		row := peers.DecodeRow(r.raw, true)
-		if row.Invalid != nil {
-			return nil, fmt.Errorf("row %d: %w", i, row.Invalid)
+		decoded := row.DecodeRow(r.raw, true)
+		if decoded.Invalid != nil {
+			return nil, fmt.Errorf("row %d: %w", i, decoded.Invalid)
 		}
-		in, err := store.PutMemoryInput(replica.FromRow(r.peer, row))
+		in, err := store.PutMemoryInput(replica.FromRow(r.peer, decoded))
 		if err != nil {
 			return nil, fmt.Errorf("row %d: %w", i, err)
 		}

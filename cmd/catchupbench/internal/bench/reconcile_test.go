@@ -16,11 +16,12 @@ import (
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peers"
+	"github.com/aimemory/catchup/internal/row"
 )
 
 // feed serves a fixed sorted feed from memory, so that the figure is the
 // reconcile's and the table's, not a peer's.
-type feed struct{ rows []peers.Row }
+type feed struct{ rows []row.Row }
 
 func (f *feed) Fetch(ctx context.Context, p peers.Peer, since string, limit int) (*peers.Page, error) {
 	i := sort.Search(len(f.rows), func(i int) bool { return f.rows[i].UpdatedAt > since })
@@ -52,13 +53,13 @@ func TestReconcileDynalite(t *testing.T) {
 	src := &feed{}
 	for i := range n {
 		at := base.Add(time.Duration(i) * time.Millisecond)
-		row := peers.Row{ID: fmt.Sprintf("%08x-1111-4222-8333-%012d", i, i), UpdatedAt: at.Format("2006-01-02T15:04:05.000000000Z"), Instant: at}
+		row := row.Row{ID: fmt.Sprintf("%08x-1111-4222-8333-%012d", i, i), UpdatedAt: at.Format("2006-01-02T15:04:05.000000000Z"), Instant: at}
 		row.Fields = map[string]any{"id": row.ID, "updated_at": row.UpdatedAt, "title": "t", "content": "some content of a memory"}
 		src.rows = append(src.rows, row)
 	}
 	load := time.Now()
 	var wg sync.WaitGroup
-	work := make(chan peers.Row)
+	work := make(chan row.Row)
 	for range 32 {
 		wg.Add(1)
 		go func() {
@@ -79,7 +80,7 @@ func TestReconcileDynalite(t *testing.T) {
 	r := catchup.New(src, store, catchup.Options{PageLimit: 1000, Budget: time.Hour})
 	for _, phase := range []string{"in sync", "1% deleted on the peers"} {
 		if phase != "in sync" {
-			var kept []peers.Row
+			var kept []row.Row
 			for i, row := range src.rows {
 				if i%100 == 1 {
 					continue // deleted on the peer

@@ -1,4 +1,4 @@
-package peers
+package row
 
 import (
 	"encoding/json"
@@ -45,7 +45,7 @@ func asInt(v any) (string, int64, error) {
 		}
 		return strconv.FormatFloat(v, 'f', -1, 64), int64(v), nil
 	}
-	return "", 0, fmt.Errorf("a JSON %s, want a number", kindOf(v))
+	return "", 0, fmt.Errorf("a JSON %s, want a number", KindOf(v))
 }
 
 func checkConfidence(v any, _ bool) error {
@@ -59,7 +59,7 @@ func checkConfidence(v any, _ bool) error {
 	case float64:
 		f = v
 	default:
-		return fmt.Errorf("a JSON %s, want a number", kindOf(v))
+		return fmt.Errorf("a JSON %s, want a number", KindOf(v))
 	}
 	if math.IsNaN(f) || f < 0 || f > 1 {
 		return fmt.Errorf("%v out of range 0..1", v)

@@ -1,4 +1,4 @@
-package peers
+package row
 
 import (
 	"errors"
@@ -80,7 +80,7 @@ func ValidateFields(fields map[string]any, strictID bool) error {
 func asString(v any) (string, error) {
 	s, ok := v.(string)
 	if !ok {
-		return "", fmt.Errorf("a JSON %s, want a string", kindOf(v))
+		return "", fmt.Errorf("a JSON %s, want a string", KindOf(v))
 	}
 	return s, nil
 }
@@ -213,7 +213,7 @@ func checkNamespace(v any, _ bool) error {
 func checkTags(v any, _ bool) error {
 	tags, ok := v.([]any)
 	if !ok {
-		return fmt.Errorf("a JSON %s, want an array of strings", kindOf(v))
+		return fmt.Errorf("a JSON %s, want an array of strings", KindOf(v))
 	}
 	if len(tags) > maxTags {
 		return fmt.Errorf("%d tags, at most %d", len(tags), maxTags)

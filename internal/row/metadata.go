@@ -1,4 +1,4 @@
-package peers
+package row
 
 import (
 	"encoding/json"
@@ -16,7 +16,7 @@ func checkMetadata(v any, _ bool) error {
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
-		return fmt.Errorf("a JSON %s, want an object", kindOf(v))
+		return fmt.Errorf("a JSON %s, want an object", KindOf(v))
 	}
 	if d := depth(m, maxMetadataDepth+1); d > maxMetadataDepth {
 		return fmt.Errorf("nested deeper than %d", maxMetadataDepth)

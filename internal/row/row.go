@@ -1,4 +1,8 @@
-package peers
+// Package row is the memory row schema of docs/protocol.md §5: decoding one
+// element of `memories` exactly as received, and the field rules a row must
+// pass. It is pure (no I/O) and shared by the wire client (internal/peers) and
+// quarantine replay (internal/catchup).
+package row
 
 import (
 	"bytes"
@@ -41,10 +45,10 @@ func decodeRow(raw json.RawMessage, strictID bool) Row {
 	return finishRow(raw, fields, dups, err, strictID)
 }
 
-// decodeDecoded is decodeRow for a row the page's decoder has already
+// DecodeDecoded is DecodeRow for a row the page's decoder has already
 // decoded into v (with UseNumber): raw is decoded again only when v is not
 // an object with as many distinct keys as members.
-func decodeDecoded(raw json.RawMessage, v any, strictID bool) Row {
+func DecodeDecoded(raw json.RawMessage, v any, strictID bool) Row {
 	if fields, ok := v.(map[string]any); ok && topLevelMembers(raw) == len(fields) {
 		return finishRow(raw, fields, nil, nil, strictID)
 	}
@@ -144,7 +148,7 @@ func decodeMembers(raw []byte) (map[string]any, []string, error) {
 		return nil, nil, errors.New("row is not JSON")
 	}
 	if tok != json.Delim('{') {
-		return nil, nil, errors.New("row is a JSON " + tokenKind(tok) + ", want an object")
+		return nil, nil, errors.New("row is a JSON " + TokenKind(tok) + ", want an object")
 	}
 	fields := make(map[string]any)
 	var dups []string
