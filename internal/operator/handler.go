@@ -215,7 +215,7 @@ func (h *Handler) rotation() int {
 func (h *Handler) logReport(log *slog.Logger, rep catchup.Report) {
 	for _, p := range rep.Peers {
 		attrs := []any{"peer", p.Peer, "status", p.Status, "pages", p.Pages, "fetched", p.Fetched,
-			"applied", p.Applied, "stale", p.Stale, "invalid", p.Invalid, "failed", p.Failed,
+			"applied", p.Applied, "stale", p.Stale, "invalid", p.Invalid, "rows_failed", p.Failed,
 			"watermark", p.Watermark, "duration_ms", p.DurationMs, "dry_run", rep.DryRun}
 		switch p.Status {
 		case catchup.StatusFailed:
