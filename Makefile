@@ -9,7 +9,7 @@ LAMBDA_GOARCH ?= arm64
 # paths, stripped: the small binary the cold start wants.
 LAMBDA_BUILD = GOOS=linux GOARCH=$(LAMBDA_GOARCH) CGO_ENABLED=0 go build -tags lambda.norpc -trimpath -ldflags="-s -w"
 
-.PHONY: build build-CatchupFunction test demo lint emulator clean
+.PHONY: build build-CatchupFunction build-ReconcileFunction test demo lint emulator clean
 
 ## build: bin/catchup for this machine, and bin/bootstrap as Lambda runs it
 build:
@@ -18,6 +18,12 @@ build:
 
 ## build-CatchupFunction: the bootstrap sam build packages
 build-CatchupFunction:
+	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set; sam build sets it))
+	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/catchup
+
+## build-ReconcileFunction: the same bootstrap for the reconcile function
+## (one binary; the event says which job)
+build-ReconcileFunction:
 	$(if $(ARTIFACTS_DIR),,$(error ARTIFACTS_DIR is not set; sam build sets it))
 	$(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/catchup
 

@@ -251,9 +251,15 @@ func TestTemplateBuildIsTheMakefiles(t *testing.T) {
 			t.Errorf("LAMBDA_BUILD lacks %q: %s", flag, build[1])
 		}
 	}
-	target := regexp.MustCompile(`(?m)^build-` + functionID + `:\n(?:\t.*\n)*?\t\$\(LAMBDA_BUILD\) -o \$\(ARTIFACTS_DIR\)/bootstrap ./functions/catchup\n`)
-	if !target.MatchString(mk) {
-		t.Errorf("Makefile lacks target build-%s running $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/catchup", functionID)
+	// sam build runs build-<LogicalId> for every function built by makefile.
+	for _, id := range []string{functionID, "ReconcileFunction"} {
+		if bm := text(get(loadTemplate(t).resource(id), "Metadata.BuildMethod")); bm != "makefile" {
+			t.Errorf("%s: Metadata.BuildMethod = %q, want makefile", id, bm)
+		}
+		target := regexp.MustCompile(`(?m)^build-` + id + `:\n(?:\t.*\n)*?\t\$\(LAMBDA_BUILD\) -o \$\(ARTIFACTS_DIR\)/bootstrap ./functions/catchup\n`)
+		if !target.MatchString(mk) {
+			t.Errorf("Makefile lacks target build-%s running $(LAMBDA_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./functions/catchup (sam build fails without it)", id)
+		}
 	}
 }
 
