@@ -6,8 +6,6 @@ package main
 // payload of events/ against moto and fake peers.
 
 import (
-	"github.com/aimemory/catchup/internal/config"
-
 	"context"
 	"encoding/json"
 	"fmt"
@@ -28,7 +26,9 @@ import (
 
 	"github.com/aimemory/catchup/internal/awstest"
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/metrics/emftest"
 	"github.com/aimemory/catchup/internal/peertest"
 	"github.com/aimemory/catchup/internal/watermark"
 )
@@ -326,6 +326,33 @@ func TestLambdaEndToEnd(t *testing.T) {
 		covered[st.file] = true
 		if !t.Run(st.file, st.check) {
 			t.FailNow() // later steps build on this one
+		}
+	}
+	// Count the custom metrics the function printed under the emulator:
+	// at most 6 per peer by default (issue 12), every line valid EMF.
+	var emf []byte
+	for _, line := range strings.Split(em.logs.String(), "\n") {
+		if strings.HasPrefix(line, "{") && strings.Contains(line, `"_aws"`) {
+			emf = append(append(emf, line...), '\n')
+		}
+	}
+	perPeer := map[string]map[string]bool{}
+	for _, l := range emftest.Parse(t, emf) {
+		if p, ok := l.Dims["Peer"]; ok {
+			if perPeer[p] == nil {
+				perPeer[p] = map[string]bool{}
+			}
+			for name := range l.Metrics {
+				perPeer[p][name] = true
+			}
+		}
+	}
+	if len(perPeer) == 0 {
+		t.Error("the emulator's output holds no per-peer metrics")
+	}
+	for p, names := range perPeer {
+		if len(names) > 6 {
+			t.Errorf("peer %s: %d custom metrics under the emulator, want at most 6: %v", p, len(names), names)
 		}
 	}
 	files, _ := filepath.Glob(filepath.Join(repoRoot, "events", "*.json"))
