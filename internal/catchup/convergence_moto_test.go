@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,7 @@ type wireMesh struct {
 	list   []peers.Peer
 	hide   map[string]func(peertest.Row) bool
 	strict map[string]bool
+	syncMu sync.Mutex // one sync at a time
 }
 
 func newWireMesh(t *testing.T, m *mesh, d *dice, prefix string) *wireMesh {
@@ -51,8 +53,16 @@ func newWireMesh(t *testing.T, m *mesh, d *dice, prefix string) *wireMesh {
 }
 
 // sync puts every row of the mesh on its fake peer, as a valid memory
-// unless the mesh made it invalid.
+// unless the mesh made it invalid. A peer commits its writes in the order of
+// their updated_at, as the fakes of the mesh do: syncs run one at a time and
+// put each peer's rows in the order the server selects them (byte-wise), so
+// that no request sees a row without the older ones written with it. (Put in
+// map order, a page could show a row at :34 and the next, already past it,
+// miss one at :33 put a moment later: a row arriving behind the cursor, which
+// the feed never shows (docs/protocol.md §9, reconcile's job, not the pass's).)
 func (wm *wireMesh) sync() {
+	wm.syncMu.Lock()
+	defer wm.syncMu.Unlock()
 	for _, id := range wm.m.ids {
 		f := wm.m.peers[id]
 		f.mu.Lock()
@@ -61,6 +71,7 @@ func (wm *wireMesh) sync() {
 			rows = append(rows, r)
 		}
 		f.mu.Unlock()
+		slices.SortFunc(rows, func(a, b row.Row) int { return strings.Compare(a.UpdatedAt, b.UpdatedAt) })
 		for _, r := range rows {
 			wm.srvs[id].Put(wm.memory(r))
 		}
