@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"sync"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
@@ -96,7 +97,7 @@ func (r *Runner) one(ctx context.Context, pr *peerRun, row *row.Row) (outcome, e
 		}
 		return stale, nil
 	}
-	err := r.store.PutMemory(ctx, m)
+	err := r.putMemory(ctx, m)
 	switch {
 	case err == nil:
 		return applied, nil
@@ -106,6 +107,37 @@ func (r *Runner) one(ctx context.Context, pr *peerRun, row *row.Row) (outcome, e
 		return r.quarantine(ctx, pr, row, err.Error())
 	}
 	return failed, fmt.Errorf("write %s: %w", row.ID, err)
+}
+
+// idLocks holds one write of a memory id in flight at a time, across every
+// peer of every run of a Runner: peers of one mesh serve versions of the
+// same ids, and their pages are written at once. DynamoDB evaluates a
+// conditional write atomically, so there this only orders two writes of an
+// id; the stand-ins people test with do not (moto checks the condition, then
+// stores, on threads of its own: two puts of one id at once, seen in a test,
+// can leave the older stored and both acknowledged). A write waiting here is
+// one that would have raced; ids share a stripe only by hash collision.
+type idLocks struct {
+	seed    maphash.Seed
+	stripes []sync.Mutex
+}
+
+const idStripes = 1024 // well above WriteConcurrency's cap, so collisions are rare
+
+func newIDLocks() idLocks {
+	return idLocks{seed: maphash.MakeSeed(), stripes: make([]sync.Mutex, idStripes)}
+}
+
+func (l idLocks) of(id string) *sync.Mutex {
+	return &l.stripes[maphash.String(l.seed, id)%idStripes]
+}
+
+// putMemory is store.PutMemory with no other write of m.ID in flight.
+func (r *Runner) putMemory(ctx context.Context, m replica.Memory) error {
+	mu := r.ids.of(m.ID)
+	mu.Lock()
+	defer mu.Unlock()
+	return r.store.PutMemory(ctx, m)
 }
 
 // quarantine records an invalid row; once recorded it is done.

@@ -61,6 +61,7 @@ type Runner struct {
 	store  Store
 	opt    Options
 	writes chan struct{} // semaphore shared by every peer of every run
+	ids    idLocks       // one write of an id in flight at a time
 }
 
 // New returns a Runner.
@@ -89,7 +90,7 @@ func New(src Source, store Store, opt Options) *Runner {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Runner{src: src, store: store, opt: opt, writes: make(chan struct{}, opt.WriteConcurrency)}
+	return &Runner{src: src, store: store, opt: opt, writes: make(chan struct{}, opt.WriteConcurrency), ids: newIDLocks()}
 }
 
 // Pass says what one run does.

@@ -8,11 +8,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/row"
 	"github.com/aimemory/catchup/internal/watermark"
-	"github.com/google/go-cmp/cmp"
 )
 
 var testNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -331,5 +332,57 @@ func TestRunWaitsForAbandonedPrefetch(t *testing.T) {
 	defer src.mu.Unlock()
 	if src.calls != 2 || src.returned != 1 {
 		t.Errorf("Run returned with %d of %d prefetches still running", src.calls-1-src.returned, src.calls-1)
+	}
+}
+
+// overlapStore records whether two writes of one id were ever in flight at
+// once; each write takes a moment, as a round trip does.
+type overlapStore struct {
+	*memStore
+	mu       sync.Mutex
+	inFlight map[string]int
+	overlaps int
+	writes   int
+}
+
+func (s *overlapStore) PutMemory(ctx context.Context, m replica.Memory) error {
+	s.mu.Lock()
+	s.inFlight[m.ID]++
+	s.writes++
+	if s.inFlight[m.ID] > 1 {
+		s.overlaps++
+	}
+	s.mu.Unlock()
+	time.Sleep(200 * time.Microsecond)
+	defer func() { s.mu.Lock(); s.inFlight[m.ID]--; s.mu.Unlock() }()
+	return s.memStore.PutMemory(ctx, m)
+}
+
+// Peers of a mesh serve versions of the same ids, pulled at once: no two
+// writes of one id may be in flight together (the stand-ins do not evaluate
+// a conditional write atomically), and the newest version lands.
+func TestOneWriteOfAnIDInFlight(t *testing.T) {
+	src := multi{}
+	for i, id := range []string{"a", "b", "c"} {
+		f := newFakePeer(uint64(10 + i))
+		for j := range 300 {
+			f.put(fmt.Sprintf("m-%04d", j), ts(j/5*3+i, i), map[string]any{"by": id})
+		}
+		src[id] = f
+	}
+	st := &overlapStore{memStore: newMemStore(), inFlight: map[string]int{}}
+	r := New(src, st, Options{PageLimit: 50, PeerConcurrency: 3, WriteConcurrency: 32, Now: func() time.Time { return testNow }})
+	rep := r.Run(context.Background(), Pass{Peers: peerList("a", "b", "c")})
+	if !caughtUp(rep) {
+		t.Fatalf("report = %+v", rep.Peers)
+	}
+	if st.overlaps != 0 {
+		t.Errorf("%d of %d writes overlapped another write of the same id", st.overlaps, st.writes)
+	}
+	for j := range 300 {
+		id := fmt.Sprintf("m-%04d", j)
+		if got, want := st.items[id].UpdatedAt, ts(j/5*3+2, 2); got != want {
+			t.Errorf("%s: table holds %q, want the newest, %q", id, got, want)
+		}
 	}
 }

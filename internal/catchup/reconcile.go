@@ -177,7 +177,7 @@ func (r *Runner) oneReconciled(ctx context.Context, pr *peerRun, row *row.Row) (
 	case pr.pass.DryRun:
 		return applied, nil
 	}
-	err = r.store.PutMemory(ctx, m)
+	err = r.putMemory(ctx, m)
 	switch {
 	case err == nil:
 		return applied, nil

@@ -91,7 +91,7 @@ func (r *Runner) replayOne(ctx context.Context, q Quarantine, qr replica.Quarant
 		}
 		return stale, nil
 	}
-	switch err := r.store.PutMemory(ctx, m); {
+	switch err := r.putMemory(ctx, m); {
 	case err == nil:
 		return unquarantine(ctx, q, qr, applied, false)
 	case errors.Is(err, replica.ErrStale):
