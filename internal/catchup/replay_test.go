@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
 )
 
 // memQuarantine is the quarantine of the state table in a map, keyed by

@@ -6,10 +6,11 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
 )
 
 // breakerAttempts bounds RecordFailure's read-and-swap loop against another

@@ -3,10 +3,11 @@ package ddbstore
 import (
 	"context"
 	"fmt"
-	"github.com/aimemory/catchup/internal/catchup/replica"
 
-	"github.com/aimemory/catchup/internal/watermark"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // HistoryEntry records one reset of a peer's watermark.

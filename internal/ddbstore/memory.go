@@ -9,10 +9,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
 )
 
 // MetaPrefix starts the names of the attributes the store adds to a memory

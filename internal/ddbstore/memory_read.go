@@ -7,10 +7,11 @@ import (
 	"math/big"
 	"strings"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
 )
 
 // Stored is a memory as the table holds it.

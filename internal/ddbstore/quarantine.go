@@ -8,11 +8,12 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
-	"github.com/aimemory/catchup/internal/utf8cut"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
+	"github.com/aimemory/catchup/internal/utf8cut"
 )
 
 // Size caps that keep a quarantine item under DynamoDB's 400 KB.

@@ -4,10 +4,11 @@ import (
 	"context"
 	"strings"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
 )
 
 // ListQuarantine returns every quarantined row of a peer, ordered by Key.

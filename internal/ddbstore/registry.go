@@ -2,12 +2,13 @@ package ddbstore
 
 import (
 	"context"
-	"github.com/aimemory/catchup/internal/catchup/replica"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
 )
 
 // RegisteredPeer is a peer kept in the registry of the state table rather

@@ -7,11 +7,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
 )
 
 func TestQuarantine(t *testing.T) {

@@ -5,11 +5,12 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
-	"github.com/aimemory/catchup/internal/watermark"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 // advanceBody is the part of the advance condition that applies once the

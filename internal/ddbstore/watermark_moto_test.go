@@ -7,10 +7,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimemory/catchup/internal/catchup/replica"
-	"github.com/aimemory/catchup/internal/watermark"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/aimemory/catchup/internal/catchup/replica"
+	"github.com/aimemory/catchup/internal/watermark"
 )
 
 func TestAdvanceWatermark(t *testing.T) {

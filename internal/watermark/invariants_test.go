@@ -7,8 +7,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aimemory/catchup/internal/stamp"
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/aimemory/catchup/internal/stamp"
 )
 
 // checkInvariants checks what must hold of any Decision, whatever the page:
