@@ -62,11 +62,12 @@ func newLambdaFixture(t *testing.T, cfg aws.Config) *lambdaFixture {
 	t.Helper()
 	ctx := context.Background()
 	suffix := fmt.Sprintf("%d-%d", time.Now().UnixNano(), rand.IntN(1e6))
-	mem, state := "e2e-memories-"+suffix, "e2e-state-"+suffix
-	store := ddbstore.New(dynamodb.NewFromConfig(cfg), mem, state, time.Now)
-	if err := store.CreateTables(ctx); err != nil {
-		t.Fatal(err)
-	}
+	client := dynamodb.NewFromConfig(cfg)
+	var store *ddbstore.Store
+	mem, state := awstest.FreshTables(t, client, "catchup-e2e", func(ctx context.Context, mem, state string) error {
+		store = ddbstore.New(client, mem, state, time.Now)
+		return store.CreateTables(ctx)
+	})
 	secret := "catchup-e2e/beta-" + suffix
 	_, err := secretsmanager.NewFromConfig(cfg).CreateSecret(ctx, &secretsmanager.CreateSecretInput{
 		Name: aws.String(secret), SecretString: aws.String(`{"api_key":"beta-key"}`)})
@@ -91,27 +92,20 @@ func newLambdaFixture(t *testing.T, cfg aws.Config) *lambdaFixture {
 		"LOCAL_AGENT_ID": "agent-e2e", "PEERS": string(peersJSON), "MEMORIES_TABLE": mem, "STATE_TABLE": state,
 		"PAGE_LIMIT": "10", "AWS_ENDPOINT_URL": os.Getenv("AWS_ENDPOINT_URL"),
 	}
-	f.env = map[string]string{}
-	for _, name := range keys(loadTemplate(t).envVars()) {
-		v, ok := values[name]
+	// Every variable the template sets (config.Vars and the SDK's endpoint:
+	// internal/deploycheck holds the template to that list), as in AWS.
+	f.env = map[string]string{"AWS_ENDPOINT_URL": values["AWS_ENDPOINT_URL"]}
+	for _, cv := range config.Vars {
+		v, ok := values[cv.Name]
 		if !ok {
-			v, ok = configDefault(name)
+			v, ok = cv.Default, cv.Default != ""
 		}
 		if !ok {
-			t.Fatalf("the template declares %s; give it a value here", name)
+			t.Fatalf("%s is required and has no value here; give it one", cv.Name)
 		}
-		f.env[name] = v
+		f.env[cv.Name] = v
 	}
 	return f
-}
-
-func configDefault(name string) (string, bool) {
-	for _, cv := range config.Vars {
-		if cv.Name == name && cv.Default != "" {
-			return cv.Default, true
-		}
-	}
-	return "", false
 }
 
 // environ is what the emulator (and through it the function) sees: the

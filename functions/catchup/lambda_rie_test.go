@@ -25,6 +25,13 @@ import (
 	"time"
 )
 
+const (
+	repoRoot = "../.."
+	// functionID is the template's logical id of this function, and the
+	// Makefile target sam build runs for it (build-CatchupFunction).
+	functionID = "CatchupFunction"
+)
+
 const rieTool = "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie"
 
 // buildBootstrap runs `make build-CatchupFunction` into dir, for goarch (""

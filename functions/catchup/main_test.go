@@ -1,8 +1,6 @@
 package main
 
 import (
-	"github.com/aimemory/catchup/internal/config"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/logging"
 	"github.com/aimemory/catchup/internal/operator"
 )

@@ -6,8 +6,6 @@ package main
 // failure, the request id on each, and never a key or a row's content.
 
 import (
-	"github.com/aimemory/catchup/internal/config"
-
 	"bytes"
 	"context"
 	"encoding/json"
@@ -21,6 +19,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/metrics/emftest"
 	"github.com/aimemory/catchup/internal/peertest"
 )

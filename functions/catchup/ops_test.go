@@ -35,13 +35,13 @@ func withClock(t *testing.T, a *app, now func() time.Time) {
 	*a = *b
 }
 
-// opsEnv is a fresh pair of tables and the variables of a small mesh; extra
-// overrides or adds variables.
+// opsEnv is the variables of a small mesh; extra overrides or adds
+// variables. Its table names are placeholders newPassApp replaces with
+// fresh tables.
 func opsEnv(peersJSON string, extra map[string]string) map[string]string {
-	suffix := fmt.Sprint(time.Now().UnixNano())
 	env := map[string]string{
 		"LOCAL_AGENT_ID": "ops-replica", "PEERS": peersJSON, "PAGE_LIMIT": "5", "REQUEST_TIMEOUT": "5s",
-		"MEMORIES_TABLE": "ops-mem-" + suffix, "STATE_TABLE": "ops-state-" + suffix,
+		"MEMORIES_TABLE": "ops-memories", "STATE_TABLE": "ops-state",
 	}
 	for k, v := range extra {
 		env[k] = v

@@ -4,21 +4,23 @@ package main
 // DynamoDB (moto), against fake peers of every generation and failure.
 
 import (
-	"github.com/aimemory/catchup/internal/config"
-
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/aimemory/catchup/internal/awstest"
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/ddbstore"
 	"github.com/aimemory/catchup/internal/peertest"
 	"github.com/aimemory/catchup/internal/stamp"
@@ -31,9 +33,16 @@ type passFixture struct {
 	rows map[string][]map[string]any // every version served, by id
 }
 
-// newPassApp builds the app as main does, from an environment, with logs captured.
+// newPassApp builds the app as main does, from an environment, with logs
+// captured, on a fresh pair of tables (awstest.FreshTables, dropped when t
+// ends) whatever env names.
 func newPassApp(t *testing.T, env map[string]string) (*app, *bytes.Buffer) {
 	t.Helper()
+	client := dynamodb.NewFromConfig(awsConfig(t))
+	env = maps.Clone(env)
+	env["MEMORIES_TABLE"], env["STATE_TABLE"] = awstest.FreshTables(t, client, "catchup-fn", func(ctx context.Context, mem, state string) error {
+		return ddbstore.New(client, mem, state, time.Now).CreateTables(ctx)
+	})
 	cfg, err := config.Load(func(k string) (string, bool) { v, ok := env[k]; return v, ok })
 	if err != nil {
 		t.Fatal(err)
@@ -41,9 +50,6 @@ func newPassApp(t *testing.T, env map[string]string) (*app, *bytes.Buffer) {
 	logs := &bytes.Buffer{}
 	a, err := newApp(context.Background(), cfg, slog.New(slog.NewJSONHandler(logs, nil)), false, time.Now)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := a.store.CreateTables(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	return a, logs
@@ -94,7 +100,6 @@ func TestPassEndToEnd(t *testing.T) {
 	})
 	a, logs := newPassApp(t, map[string]string{
 		"LOCAL_AGENT_ID": "e2e-replica", "PEERS": string(peersJSON), "PAGE_LIMIT": "100",
-		"MEMORIES_TABLE": "pass-mem-" + suffix, "STATE_TABLE": "pass-state-" + suffix,
 		"PEER_REGISTRY": "false", "REQUEST_TIMEOUT": "5s",
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

@@ -6,8 +6,6 @@ package main
 // host is loopback.
 
 import (
-	"github.com/aimemory/catchup/internal/config"
-
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -23,6 +21,7 @@ import (
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/peertest"
 )
 

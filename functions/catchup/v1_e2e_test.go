@@ -80,7 +80,6 @@ func TestV1PeersEndToEnd(t *testing.T) {
 	peersJSON, _ := json.Marshal(peersConf)
 	a, logs := newPassApp(t, map[string]string{
 		"LOCAL_AGENT_ID": localID, "PEERS": string(peersJSON), "PAGE_LIMIT": "1000",
-		"MEMORIES_TABLE": "v1-mem-" + suffix, "STATE_TABLE": "v1-state-" + suffix,
 		"PEER_REGISTRY": "false", "REQUEST_TIMEOUT": "10s",
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

@@ -1,12 +1,10 @@
-package main
+package deploycheck
 
 // The files around template.yaml: its alarms against the metrics the code
 // emits, events/ against the payloads event.Parse accepts, events/env.json and
 // samconfig.toml against the template's variables and parameters.
 
 import (
-	"github.com/aimemory/catchup/internal/config"
-
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -19,6 +17,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/event"
 	"github.com/aimemory/catchup/internal/metrics"
 	"github.com/aimemory/catchup/internal/peers"

@@ -1,4 +1,4 @@
-package main
+package deploycheck
 
 // Tests that fail when template.yaml (and the files around it: Makefile,
 // samconfig.toml, events/) drift from the code: the environment the config
@@ -6,8 +6,6 @@ package main
 // metrics it emits and the payloads it accepts.
 
 import (
-	"github.com/aimemory/catchup/internal/config"
-
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,6 +18,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"gopkg.in/yaml.v3"
 
+	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/ddbstore"
 )
 

@@ -1,4 +1,4 @@
-package main
+package deploycheck
 
 import (
 	"encoding/json"
