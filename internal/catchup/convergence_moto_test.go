@@ -8,9 +8,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -30,6 +28,18 @@ type wireMesh struct {
 	hide   map[string]func(peertest.Row) bool
 	strict map[string]bool
 	syncMu sync.Mutex // one sync at a time
+	// changing is held (read) by every fault draw, which may change the
+	// mesh: the server answers a request the client gave up on after the
+	// client has moved on, and its change must not land after the faults
+	// are turned off, behind the clean passes that judge convergence.
+	changing sync.RWMutex
+}
+
+// stopFaults turns the faults off once no draw is under way.
+func (wm *wireMesh) stopFaults(d *dice) {
+	wm.changing.Lock()
+	defer wm.changing.Unlock()
+	d.setRate(0)
 }
 
 func newWireMesh(t *testing.T, m *mesh, d *dice, prefix string) *wireMesh {
@@ -115,6 +125,8 @@ var peerFaults = []struct {
 
 func (wm *wireMesh) faults(d *dice) peertest.FaultFunc {
 	return func(*http.Request, int) peertest.Fault {
+		wm.changing.RLock()
+		defer wm.changing.RUnlock()
 		if d.roll("data_changed_between_pages", 0.03) {
 			wm.m.update()
 			wm.sync()
@@ -129,17 +141,14 @@ func (wm *wireMesh) faults(d *dice) peertest.FaultFunc {
 }
 
 func TestConvergenceOnDynamoDB(t *testing.T) {
-	seeds := 10
-	if v := os.Getenv("CATCHUP_MOTO_SEEDS"); v != "" {
-		seeds, _ = strconv.Atoi(v)
-	}
+	seeds := seedCountFrom(t, "CATCHUP_MOTO_SEEDS", 10)
 	rig := newMotoRig(t, 5, 0)
 	var fig figures
-	client := peers.NewClient(peers.Config{LocalID: "agent-test", Timeout: 2 * time.Second, MaxBody: 8 << 20,
-		MaxAttempts: 3, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+	client := meshClient()
 	for seed := range uint64(seeds) {
 		before := rig.proxy.Counts()
-		r := convergeMoto(t, rig, client, seed)
+		tb := wireTables{store: rig.faulty, truth: ddbTruth{rig.direct}, setRate: rig.proxy.SetRate, prefix: fmt.Sprintf("s%d-", seed)}
+		r := convergeWire(t, tb, client, seed)
 		for f, n := range rig.proxy.Counts() {
 			r.faults["dynamodb_"+f.String()] = n - before[f]
 		}
@@ -154,13 +163,57 @@ func TestConvergenceOnDynamoDB(t *testing.T) {
 	}
 }
 
-func convergeMoto(t *testing.T, rig *motoRig, client *peers.Client, seed uint64) seedResult {
+// TestConvergenceOverTheWire is the wire half alone: fake peers over HTTP
+// with their faults, the real client, the map store. Fast, so it runs many
+// seeds (CATCHUP_WIRE_SEEDS widens it); it found both harness races the
+// DynamoDB run showed once a month.
+func TestConvergenceOverTheWire(t *testing.T) {
+	seeds := seedCountFrom(t, "CATCHUP_WIRE_SEEDS", 150)
+	client := meshClient()
+	var fig figures
+	for seed := range uint64(seeds) {
+		mem := newMemStore()
+		r := convergeWire(t, wireTables{store: mem, truth: memTruth{mem}}, client, seed)
+		fig.add(r)
+		for _, p := range r.problems[:min(len(r.problems), 5)] {
+			t.Errorf("seed %d: %s", seed, p)
+		}
+	}
+	t.Logf("wire: %s", &fig)
+	if fig.lost != 0 {
+		t.Errorf("%d rows lost", fig.lost)
+	}
+}
+
+// meshClient is the client of the wire meshes: 2 s timeouts, an 8 MiB body
+// cap (pages of huge rows fit), short backoffs, 3 attempts.
+func meshClient() *peers.Client {
+	return peers.NewClient(peers.Config{LocalID: "agent-test", Timeout: 2 * time.Second, MaxBody: 8 << 20,
+		MaxAttempts: 3, BaseBackoff: time.Millisecond, MaxBackoff: 5 * time.Millisecond})
+}
+
+// wireTables is where a wire convergence writes: the store the runs use
+// (maybe behind a fault proxy), the truth that judges it directly, and the
+// proxy's rate (nil without one). prefix makes ids and peer ids unique per
+// seed when seeds share tables.
+type wireTables struct {
+	store   Store
+	truth   truth
+	setRate func(float64)
+	prefix  string
+}
+
+func convergeWire(t *testing.T, tb wireTables, client *peers.Client, seed uint64) seedResult {
 	m, d := newMesh(seed), newDice(seed)
-	wm := newWireMesh(t, m, d, fmt.Sprintf("s%d-", seed))
-	audit := newAuditStore(rig.faulty, ddbTruth{rig.direct}, wm.served, func() time.Time { return testNow }, 5*time.Minute)
+	wm := newWireMesh(t, m, d, tb.prefix)
+	audit := newAuditStore(tb.store, tb.truth, wm.served, func() time.Time { return testNow }, 5*time.Minute)
+	setRate := tb.setRate
+	if setRate == nil {
+		setRate = func(float64) {}
+	}
 	res := seedResult{seed: seed, faultyPasses: 1 + d.intn(3)}
 	d.setRate(1)
-	rig.proxy.SetRate(0.15)
+	setRate(0.15)
 	for n := range res.faultyPasses {
 		if d.intn(10) < 7 {
 			m.update()
@@ -177,8 +230,8 @@ func convergeMoto(t *testing.T, rig *motoRig, client *peers.Client, seed uint64)
 		}
 		wg.Wait()
 	}
-	d.setRate(0)
-	rig.proxy.SetRate(0)
+	wm.stopFaults(d)
+	setRate(0)
 	var last Report
 	for res.cleanPasses < 10 && !res.converged {
 		res.cleanPasses++
@@ -193,7 +246,7 @@ func convergeMoto(t *testing.T, rig *motoRig, client *peers.Client, seed uint64)
 	for _, p := range wm.list {
 		for _, row := range wm.served(p.ID) {
 			res.rows++
-			if ok, err := (ddbTruth{rig.direct}).done(context.Background(), p.ID, row); !ok || err != nil {
+			if ok, err := tb.truth.done(context.Background(), p.ID, row); !ok || err != nil {
 				res.lost++
 				res.problems = append(res.problems, fmt.Sprintf("%s: row %s at %q lost (%v)", p.ID, row.ID, row.UpdatedAt, err))
 			}

@@ -77,11 +77,14 @@ func (f *figures) String() string {
 }
 
 // seedCount is n, or CATCHUP_SEEDS when set, or n/10 under -short.
-func seedCount(t *testing.T, n int) int {
-	if v := os.Getenv("CATCHUP_SEEDS"); v != "" {
+func seedCount(t *testing.T, n int) int { return seedCountFrom(t, "CATCHUP_SEEDS", n) }
+
+// seedCountFrom is n, or the variable name when set, or n/10 under -short.
+func seedCountFrom(t *testing.T, name string, n int) int {
+	if v := os.Getenv(name); v != "" {
 		c, err := strconv.Atoi(v)
 		if err != nil || c < 1 {
-			t.Fatalf("CATCHUP_SEEDS=%q: want a positive integer", v)
+			t.Fatalf("%s=%q: want a positive integer", name, v)
 		}
 		return c
 	}
