@@ -141,45 +141,43 @@ func (wm *wireMesh) faults(d *dice) peertest.FaultFunc {
 }
 
 func TestConvergenceOnDynamoDB(t *testing.T) {
-	seeds := seedCountFrom(t, "CATCHUP_MOTO_SEEDS", 10)
 	rig := newMotoRig(t, 5, 0)
-	var fig figures
 	client := meshClient()
-	for seed := range uint64(seeds) {
+	runSeeds(t, "moto", seedCountFrom(t, "CATCHUP_MOTO_SEEDS", 10), func(seed uint64) seedResult {
 		before := rig.proxy.Counts()
 		tb := wireTables{store: rig.faulty, truth: ddbTruth{rig.direct}, setRate: rig.proxy.SetRate, prefix: fmt.Sprintf("s%d-", seed)}
 		r := convergeWire(t, tb, client, seed)
 		for f, n := range rig.proxy.Counts() {
 			r.faults["dynamodb_"+f.String()] = n - before[f]
 		}
-		fig.add(r)
-		for _, p := range r.problems[:min(len(r.problems), 5)] {
-			t.Errorf("seed %d: %s", seed, p)
-		}
-	}
-	t.Logf("moto: %s", &fig)
-	if fig.lost != 0 {
-		t.Errorf("%d rows lost", fig.lost)
-	}
+		return r
+	})
 }
 
 // TestConvergenceOverTheWire is the wire half alone: fake peers over HTTP
 // with their faults, the real client, the map store. Fast, so it runs many
-// seeds (CATCHUP_WIRE_SEEDS widens it); it found both harness races the
-// DynamoDB run showed once a month.
+// seeds (CATCHUP_WIRE_SEEDS widens it); it found, in minutes, both harness
+// races behind a failure the DynamoDB run showed once in CI.
 func TestConvergenceOverTheWire(t *testing.T) {
-	seeds := seedCountFrom(t, "CATCHUP_WIRE_SEEDS", 150)
 	client := meshClient()
+	runSeeds(t, "wire", seedCountFrom(t, "CATCHUP_WIRE_SEEDS", 150), func(seed uint64) seedResult {
+		mem := newMemStore()
+		return convergeWire(t, wireTables{store: mem, truth: memTruth{mem}}, client, seed)
+	})
+}
+
+// runSeeds runs one convergence per seed, in order, reports each seed's
+// first problems and logs the figures.
+func runSeeds(t *testing.T, name string, seeds int, one func(seed uint64) seedResult) {
 	var fig figures
 	for seed := range uint64(seeds) {
-		mem := newMemStore()
-		r := convergeWire(t, wireTables{store: mem, truth: memTruth{mem}}, client, seed)
+		r := one(seed)
 		fig.add(r)
 		for _, p := range r.problems[:min(len(r.problems), 5)] {
 			t.Errorf("seed %d: %s", seed, p)
 		}
 	}
-	t.Logf("wire: %s", &fig)
+	t.Logf("%s: %s", name, &fig)
 	if fig.lost != 0 {
 		t.Errorf("%d rows lost", fig.lost)
 	}
