@@ -1,8 +1,9 @@
 package catchup
 
-// The model-based test again, on the whole stack: the same random meshes
-// served by fake peers over HTTP with the peer faults of peertest, pulled by
-// the real client, written to DynamoDB (moto) through the fault proxy.
+// The model-based test again, over the wire: the same random meshes served
+// by fake peers over HTTP with the peer faults of peertest, pulled by the
+// real client, written to the map store (TestConvergenceOverTheWire) or to
+// DynamoDB (moto) through the fault proxy (TestConvergenceOnDynamoDB).
 
 import (
 	"context"
