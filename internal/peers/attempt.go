@@ -62,7 +62,7 @@ func (c *Client) readPage(ctx, actx context.Context, resp *http.Response, limit 
 		return outcome{err: fmt.Errorf("body of %d bytes exceeds %d bytes: %w: %w",
 			resp.ContentLength, c.cfg.MaxBody, ErrTooLarge, ErrBadResponse)}
 	}
-	page, err := decodePage(&capReader{r: resp.Body, left: c.cfg.MaxBody, max: c.cfg.MaxBody}, limit)
+	page, err := decodePage(&capReader{r: resp.Body, left: c.cfg.MaxBody, max: c.cfg.MaxBody, hint: resp.ContentLength}, limit)
 	if err == nil {
 		return outcome{page: page}
 	}
@@ -165,6 +165,16 @@ type capReader struct {
 	left int64
 	max  int64
 	err  error // sticky, once over the limit
+	hint int64 // the body's Content-Length; -1 (or 0) when not known
+}
+
+// SizeHint is the body's length when it is known and under the cap, for
+// the buffer it is read into; -1 otherwise.
+func (r *capReader) SizeHint() int64 {
+	if r.hint <= 0 || r.hint > r.max {
+		return -1
+	}
+	return r.hint
 }
 
 // bodyTooLargeError is the read error of a body over the cap.

@@ -8,7 +8,7 @@ import (
 )
 
 // FuzzDecodePage feeds arbitrary bodies to the response decoder, whole and
-// under a small cap.
+// under a small cap, and holds its two decoders to the same pages.
 func FuzzDecodePage(f *testing.F) {
 	row := validRowJSON("m1", "2026-06-01T10:00:00Z")
 	for _, seed := range []string{
@@ -27,6 +27,7 @@ func FuzzDecodePage(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) {
 		page, err := decodePage(bytes.NewReader(body), 10)
 		checkDecoded(t, body, page, err)
+		agreeWithStream(t, body)
 		const max = 64
 		_, err = decodePage(&capReader{r: bytes.NewReader(body), left: max, max: max}, 10)
 		if len(body) > max && !errors.Is(err, ErrBadResponse) {

@@ -8,6 +8,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/aimemory/catchup/internal/jsonany"
 	"github.com/aimemory/catchup/internal/row"
 )
 
@@ -44,6 +45,145 @@ func (p *Page) Examined() int {
 // and a reset connection looks the same from here). A row that breaks
 // docs/protocol.md §5 never fails the page: it comes back with Row.Invalid set.
 func decodePage(r io.Reader, asked int) (*Page, error) {
+	body, err := readBody(r)
+	if err == nil {
+		if page, ok := decodeBody(body, asked); ok {
+			return page, checkExamined(page)
+		}
+	}
+	// The stream decoder sees the same bytes, then the same read error: it
+	// names what is wrong exactly as when it read the body itself.
+	return decodeStream(io.MultiReader(bytes.NewReader(body), stickyError{err}), asked)
+}
+
+// readBody reads r to its end, in a buffer of the size r says it holds
+// when it does (a body's Content-Length), and returns what it read with
+// the read error that ended it (nil at EOF).
+func readBody(r io.Reader) ([]byte, error) {
+	size := 64 << 10
+	if h, ok := r.(interface{ SizeHint() int64 }); ok && h.SizeHint() >= 0 {
+		size = int(h.SizeHint()) + 1 // one more, to read the EOF into
+	}
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		switch {
+		case err == io.EOF:
+			return buf, nil
+		case err != nil:
+			return buf, err
+		}
+	}
+}
+
+// stickyError is a reader that fails every read with err, io.EOF when nil.
+type stickyError struct{ err error }
+
+func (s stickyError) Read([]byte) (int, error) {
+	if s.err == nil {
+		return 0, io.EOF
+	}
+	return 0, s.err
+}
+
+// decodeBody decodes a whole body in one pass (jsonany) when it is a page
+// the stream decoder accepts, to the same page: nearly every body. On
+// anything else it reports false, and decodePage hands the body to
+// decodeStream, which names what is wrong (TestBodyDecoderAgreesWithStream,
+// FuzzDecodePage).
+func decodeBody(body []byte, asked int) (*Page, bool) {
+	type elem struct {
+		v        any // the element when it is not an object
+		fields   map[string]any
+		distinct bool
+		start    int
+		end      int
+	}
+	d := jsonany.NewDecoder(body)
+	page := &Page{Limit: asked}
+	var elems []elem
+	var seen uint
+	v07 := false
+	ok := d.Members(func(key string) bool {
+		bit, known := envelopeKeys[key]
+		if known && seen&bit != 0 {
+			return false // twice: decodeStream says so
+		}
+		seen |= bit
+		if key == "memories" {
+			return d.Elements(func() bool {
+				e := elem{start: d.Offset()}
+				ok := false
+				if d.Peek() == '{' {
+					e.fields, e.distinct, ok = d.Object()
+				} else {
+					e.v, ok = d.Value()
+				}
+				e.end = d.Offset()
+				elems = append(elems, e)
+				return ok
+			})
+		}
+		v, ok := d.Value()
+		if !ok || !known {
+			return ok
+		}
+		var err error
+		switch key {
+		case "count":
+			_, _, err = countOf(key, v)
+		case "limit":
+			var n int
+			if n, ok, err = countOf(key, v); ok {
+				page.Limit = n
+			}
+		case "excluded_for_scope":
+			page.ExcludedForScope, _, err = countOf(key, v)
+		case "excluded_for_scope_private":
+			page.ExcludedForScopePrivate, _, err = countOf(key, v)
+		case "scope_status":
+			page.ScopeStatus, v07, err = stringOf(key, v)
+		case "next_since":
+			page.NextSince, _, err = stringOf(key, v)
+		case "updated_since":
+			page.UpdatedSince, _, err = stringOf(key, v)
+		}
+		return err == nil
+	})
+	if !ok || seen&envelopeKeys["memories"] == 0 || !d.End() {
+		return nil, false
+	}
+	page.Rows = make([]row.Row, len(elems))
+	for i, e := range elems {
+		raw := json.RawMessage(body[e.start:e.end:e.end])
+		switch {
+		case e.fields != nil && e.distinct:
+			page.Rows[i] = row.DecodeFields(raw, e.fields, v07)
+		case e.fields != nil:
+			page.Rows[i] = row.DecodeDecoded(raw, e.fields, v07)
+		default:
+			page.Rows[i] = row.DecodeDecoded(raw, e.v, v07)
+		}
+	}
+	page.Count = len(page.Rows)
+	return page, true
+}
+
+// envelopeKeys are the envelope's known keys, each a bit: a known key
+// given twice fails the page.
+var envelopeKeys = map[string]uint{
+	"memories": 1 << 0, "count": 1 << 1, "limit": 1 << 2, "excluded_for_scope": 1 << 3,
+	"excluded_for_scope_private": 1 << 4, "scope_status": 1 << 5, "next_since": 1 << 6, "updated_since": 1 << 7,
+}
+
+// decodeStream is decodePage with encoding/json reading r as it comes: the
+// decoder of record for a body decodeBody does not take, which names what
+// is wrong with it.
+func decodeStream(r io.Reader, asked int) (*Page, error) {
 	rec := &recorder{r: r}
 	d := &pageDecoder{dec: json.NewDecoder(rec), page: &Page{Limit: asked}, seen: map[string]bool{}}
 	d.dec.UseNumber()
@@ -238,6 +378,12 @@ func (d *pageDecoder) count(key string) (n int, ok bool, err error) {
 	if err := d.decode(&v); err != nil {
 		return 0, false, err
 	}
+	return countOf(key, v)
+}
+
+// countOf is the envelope's count v of key: a non-negative integer or
+// null; ok reports a number.
+func countOf(key string, v any) (n int, ok bool, err error) {
 	switch v := v.(type) {
 	case nil:
 		return 0, false, nil
@@ -257,6 +403,11 @@ func (d *pageDecoder) str(key string) (s string, ok bool, err error) {
 	if err := d.decode(&v); err != nil {
 		return "", false, err
 	}
+	return stringOf(key, v)
+}
+
+// stringOf is the envelope's string v of key, or null; ok reports a string.
+func stringOf(key string, v any) (s string, ok bool, err error) {
 	switch v := v.(type) {
 	case nil:
 		return "", false, nil

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/aimemory/catchup/internal/jsonany"
 	"github.com/aimemory/catchup/internal/stamp"
 )
 
@@ -55,6 +56,13 @@ func DecodeDecoded(raw json.RawMessage, v any, strictID bool) Row {
 	return decodeRow(raw, strictID)
 }
 
+// DecodeFields is DecodeRow for a row whose bytes raw a decoder has already
+// decoded into fields and found the keys of distinct (jsonany.Decoder's
+// Object): nothing is decoded again.
+func DecodeFields(raw json.RawMessage, fields map[string]any, strictID bool) Row {
+	return finishRow(raw, fields, nil, nil, strictID)
+}
+
 func finishRow(raw json.RawMessage, fields map[string]any, dups []string, err error, strictID bool) Row {
 	row := Row{Raw: raw}
 	if err != nil {
@@ -89,24 +97,12 @@ func decodeObject(raw []byte) (map[string]any, []string, error) {
 	return decodeMembers(raw)
 }
 
-// decodeWhole decodes raw in one Decode when it is one JSON object with as
-// many distinct keys as members. (Member by member, the decoder builds an
-// error value at the end of every member: it was most of the CPU of
-// decoding a page.)
+// decodeWhole decodes raw in one pass (jsonany) when it is one JSON object
+// with distinct keys and no string that encoding/json would rewrite.
 func decodeWhole(raw []byte) (map[string]any, bool) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	// Into an any, not a map[string]any: encoding/json then builds the map
-	// itself instead of through reflect, one allocation a member fewer.
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, false
-	}
-	fields, ok := v.(map[string]any)
-	if !ok || len(bytes.TrimLeft(raw[dec.InputOffset():], " \t\r\n")) != 0 {
-		return nil, false
-	}
-	return fields, topLevelMembers(raw) == len(fields)
+	d := jsonany.NewDecoder(raw)
+	fields, distinct, ok := d.Object()
+	return fields, ok && distinct && d.End()
 }
 
 // topLevelMembers counts the members of the JSON object raw (valid JSON):

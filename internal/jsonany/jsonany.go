@@ -1,0 +1,452 @@
+// Package jsonany decodes JSON held in memory into the values
+// encoding/json's Decoder with UseNumber gives an any: map[string]any,
+// []any (never nil), string, json.Number (the literal's text), bool and
+// nil. It reads each byte once, where encoding/json scans a value to find
+// its end and then scans it again to decode it; a page of rows decodes in
+// about a third of the time.
+//
+// It decodes only input it is sure encoding/json decodes to the same values,
+// and reports false on anything else: a syntax error, a string holding
+// invalid UTF-8 (which encoding/json rewrites to U+FFFD), nesting deeper
+// than maxDepth. A caller then decodes the same bytes with encoding/json,
+// which names the error or does the rewriting; the two never disagree on
+// what they both accept (TestAgreesWithEncodingJSON, FuzzAgreesWithEncodingJSON).
+package jsonany
+
+import (
+	"encoding/json"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// maxDepth is how deep this package nests before it gives up (and the caller
+// falls back to encoding/json, which allows 10,000): far deeper than any
+// row the protocol allows (metadata nests at most 32 deep).
+const maxDepth = 512
+
+// Decoder reads JSON values from a byte slice, in order.
+type Decoder struct {
+	b     []byte
+	i     int
+	depth int
+	// members is the member count of the last object Object read, the size
+	// its next map starts at: rows of a page have much the same keys, and a
+	// map that grows as it fills costs a quarter of decoding one.
+	members int
+	// keys holds the object keys read so far, up to maxKeys of them, so that
+	// a key every row repeats is one string, not one a row.
+	keys map[string]string
+}
+
+const maxKeys = 1024
+
+// NewDecoder reads b from its start.
+func NewDecoder(b []byte) *Decoder { return &Decoder{b: b} }
+
+// Offset is the position in b of the next byte to read.
+func (d *Decoder) Offset() int { return d.i }
+
+// Peek skips white space and returns the next byte, 0 at the end.
+func (d *Decoder) Peek() byte {
+	d.space()
+	if d.i >= len(d.b) {
+		return 0
+	}
+	return d.b[d.i]
+}
+
+// End reports whether only white space is left.
+func (d *Decoder) End() bool {
+	d.space()
+	return d.i == len(d.b)
+}
+
+// Decode decodes b as one JSON value with nothing but white space around it.
+func Decode(b []byte) (any, bool) {
+	d := NewDecoder(b)
+	v, ok := d.Value()
+	return v, ok && d.End()
+}
+
+// Value reads the next value.
+func (d *Decoder) Value() (any, bool) {
+	switch c := d.Peek(); {
+	case c == '{':
+		m, _, ok := d.object(0)
+		if !ok {
+			return nil, false
+		}
+		return m, true
+	case c == '[':
+		return d.array()
+	case c == '"':
+		return d.str()
+	case c == 't':
+		return true, d.literal("true")
+	case c == 'f':
+		return false, d.literal("false")
+	case c == 'n':
+		return nil, d.literal("null")
+	case c == '-' || c >= '0' && c <= '9':
+		return d.number()
+	}
+	return nil, false
+}
+
+// Object reads the next value, which must be an object, and reports
+// whether its keys are distinct. Of a key given twice the map holds the
+// last value, as encoding/json's does.
+func (d *Decoder) Object() (m map[string]any, distinct, ok bool) {
+	m, distinct, ok = d.object(d.members)
+	if ok {
+		d.members = len(m)
+	}
+	return m, distinct, ok
+}
+
+// object reads an object into a map made for size members.
+func (d *Decoder) object(size int) (m map[string]any, distinct, ok bool) {
+	if d.Peek() != '{' || !d.enter() {
+		return nil, false, false
+	}
+	m = make(map[string]any, size)
+	members := 0
+	if d.Peek() == '}' {
+		d.i++
+		d.depth--
+		return m, true, true
+	}
+	for {
+		if d.Peek() != '"' {
+			return nil, false, false
+		}
+		k, ok := d.key()
+		if !ok || d.Peek() != ':' {
+			return nil, false, false
+		}
+		d.i++
+		v, ok := d.Value()
+		if !ok {
+			return nil, false, false
+		}
+		m[k] = v
+		members++
+		switch d.Peek() {
+		case ',':
+			d.i++
+		case '}':
+			d.i++
+			d.depth--
+			return m, len(m) == members, true
+		default:
+			return nil, false, false
+		}
+	}
+}
+
+// Members reads the next value, which must be an object, calling member
+// with each key; member must read the key's value (Value, Object or
+// Elements) and report whether it could.
+func (d *Decoder) Members(member func(key string) bool) bool {
+	return d.sequence('{', '}', func() bool {
+		if d.Peek() != '"' {
+			return false
+		}
+		k, ok := d.str()
+		if !ok || d.Peek() != ':' {
+			return false
+		}
+		d.i++
+		return member(k)
+	})
+}
+
+// Elements reads the next value, which must be an array, calling elem for
+// each element, with white space before it read; elem must read the
+// element and report whether it could.
+func (d *Decoder) Elements(elem func() bool) bool {
+	return d.sequence('[', ']', func() bool {
+		d.space()
+		return elem()
+	})
+}
+
+// sequence reads open, items separated by commas, and close.
+func (d *Decoder) sequence(open, close byte, item func() bool) bool {
+	if d.Peek() != open || !d.enter() {
+		return false
+	}
+	if d.Peek() == close {
+		d.i++
+		d.depth--
+		return true
+	}
+	for {
+		if !item() {
+			return false
+		}
+		switch d.Peek() {
+		case ',':
+			d.i++
+		case close:
+			d.i++
+			d.depth--
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func (d *Decoder) array() (any, bool) {
+	if !d.enter() {
+		return nil, false
+	}
+	a := make([]any, 0) // encoding/json's: an empty array is not nil
+	if d.Peek() == ']' {
+		d.i++
+		d.depth--
+		return a, true
+	}
+	for {
+		v, ok := d.Value()
+		if !ok {
+			return nil, false
+		}
+		a = append(a, v)
+		switch d.Peek() {
+		case ',':
+			d.i++
+		case ']':
+			d.i++
+			d.depth--
+			return a, true
+		default:
+			return nil, false
+		}
+	}
+}
+
+// enter consumes an opening '{' or '[' a level deeper.
+func (d *Decoder) enter() bool {
+	d.i++
+	d.depth++
+	return d.depth <= maxDepth
+}
+
+func (d *Decoder) space() {
+	for d.i < len(d.b) {
+		switch d.b[d.i] {
+		case ' ', '\t', '\n', '\r':
+			d.i++
+		default:
+			return
+		}
+	}
+}
+
+func (d *Decoder) literal(word string) bool {
+	if len(d.b)-d.i < len(word) || string(d.b[d.i:d.i+len(word)]) != word {
+		return false
+	}
+	d.i += len(word)
+	return true
+}
+
+// number reads a number by the JSON grammar; its value is its text.
+func (d *Decoder) number() (any, bool) {
+	start := d.i
+	if d.b[d.i] == '-' {
+		d.i++
+	}
+	switch {
+	case d.i < len(d.b) && d.b[d.i] == '0':
+		d.i++
+	case !d.digits():
+		return nil, false
+	}
+	if d.i < len(d.b) && d.b[d.i] == '.' {
+		d.i++
+		if !d.digits() {
+			return nil, false
+		}
+	}
+	if d.i < len(d.b) && (d.b[d.i] == 'e' || d.b[d.i] == 'E') {
+		d.i++
+		if d.i < len(d.b) && (d.b[d.i] == '+' || d.b[d.i] == '-') {
+			d.i++
+		}
+		if !d.digits() {
+			return nil, false
+		}
+	}
+	return json.Number(d.b[start:d.i]), true
+}
+
+// digits reads one digit or more.
+func (d *Decoder) digits() bool {
+	start := d.i
+	for d.i < len(d.b) && d.b[d.i] >= '0' && d.b[d.i] <= '9' {
+		d.i++
+	}
+	return d.i > start
+}
+
+// key reads an object's key, the next byte being its opening quote.
+func (d *Decoder) key() (string, bool) {
+	start := d.i + 1
+	end := start
+	for end < len(d.b) && d.b[end] != '"' && d.b[end] != '\\' && d.b[end] >= 0x20 && d.b[end] < utf8.RuneSelf {
+		end++
+	}
+	if end == len(d.b) || d.b[end] != '"' {
+		return d.str() // escaped, not ASCII, or not a string: the long way
+	}
+	d.i = end + 1
+	if k, ok := d.keys[string(d.b[start:end])]; ok {
+		return k, true
+	}
+	k := string(d.b[start:end])
+	if d.keys == nil {
+		d.keys = make(map[string]string)
+	}
+	if len(d.keys) < maxKeys {
+		d.keys[k] = k
+	}
+	return k, true
+}
+
+// str reads a string, the next byte being its opening quote.
+func (d *Decoder) str() (string, bool) {
+	d.i++
+	start := d.i
+	for d.i < len(d.b) {
+		switch c := d.b[d.i]; {
+		case c == '"':
+			s := string(d.b[start:d.i])
+			d.i++
+			return s, true
+		case c == '\\':
+			return d.unescape(start)
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf:
+			d.i++
+		default:
+			if !d.rune() {
+				return "", false
+			}
+		}
+	}
+	return "", false
+}
+
+// rune reads one multi-byte UTF-8 sequence; false when it is not valid.
+func (d *Decoder) rune() bool {
+	r, size := utf8.DecodeRune(d.b[d.i:])
+	if r == utf8.RuneError && size == 1 {
+		return false
+	}
+	d.i += size
+	return true
+}
+
+// unescape reads the rest of a string that holds an escape at d.i, start
+// being the position of its first byte, as encoding/json's unquote does: a
+// \u escape of a lone surrogate becomes U+FFFD.
+func (d *Decoder) unescape(start int) (string, bool) {
+	buf := make([]byte, 0, d.i-start+16)
+	buf = append(buf, d.b[start:d.i]...)
+	for d.i < len(d.b) {
+		switch c := d.b[d.i]; {
+		case c == '"':
+			d.i++
+			return string(buf), true
+		case c == '\\':
+			if d.i+1 >= len(d.b) {
+				return "", false
+			}
+			e := d.b[d.i+1]
+			d.i += 2
+			switch e {
+			case '"', '\\', '/':
+				buf = append(buf, e)
+			case 'b':
+				buf = append(buf, '\b')
+			case 'f':
+				buf = append(buf, '\f')
+			case 'n':
+				buf = append(buf, '\n')
+			case 'r':
+				buf = append(buf, '\r')
+			case 't':
+				buf = append(buf, '\t')
+			case 'u':
+				r, ok := d.hex4()
+				if !ok {
+					return "", false
+				}
+				if utf16.IsSurrogate(r) {
+					r = d.pair(r)
+				}
+				buf = utf8.AppendRune(buf, r)
+			default:
+				return "", false
+			}
+		case c < 0x20:
+			return "", false
+		case c < utf8.RuneSelf:
+			buf = append(buf, c)
+			d.i++
+		default:
+			at := d.i
+			if !d.rune() {
+				return "", false
+			}
+			buf = append(buf, d.b[at:d.i]...)
+		}
+	}
+	return "", false
+}
+
+// pair completes the surrogate r with the \u escape that follows it when the
+// two make a pair, and is U+FFFD (the escape that follows left unread) when
+// they do not.
+func (d *Decoder) pair(r rune) rune {
+	if len(d.b)-d.i < 6 || d.b[d.i] != '\\' || d.b[d.i+1] != 'u' {
+		return utf8.RuneError
+	}
+	at := d.i
+	d.i += 2
+	r2, ok := d.hex4()
+	if ok {
+		if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
+			return dec
+		}
+	}
+	d.i = at
+	return utf8.RuneError
+}
+
+// hex4 reads the four hex digits of a \u escape.
+func (d *Decoder) hex4() (rune, bool) {
+	if len(d.b)-d.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range d.b[d.i : d.i+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			c -= '0'
+		case c >= 'a' && c <= 'f':
+			c = c - 'a' + 10
+		case c >= 'A' && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	d.i += 4
+	return r, true
+}
