@@ -44,7 +44,7 @@ type peerRun struct {
 	st    watermark.State
 	limit int
 	rep   *PeerReport
-	seen  map[string]string // id -> raw of the rows done on the previous page
+	seen  map[string][]byte // id -> raw of the rows done on the previous page (its bytes, not a copy)
 	size  sizing            // the peer's page cap and what fit under the body cap
 	// fetches counts the page fetches under way, so that a pass never
 	// returns with a request still running (abandoned prefetches included).
