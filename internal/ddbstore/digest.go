@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -24,8 +25,29 @@ import (
 // to a hash.Hash copied every string and every length to the heap (three
 // allocations a field).
 func digest(item map[string]types.AttributeValue) string {
+	var small [32]member
+	return digestMembers(members(small[:0], item))
+}
+
+// member is one key of a map and its value, sorted by key to be encoded.
+type member struct {
+	k string
+	v types.AttributeValue
+}
+
+// members appends m's members to ms.
+func members(ms []member, m map[string]types.AttributeValue) []member {
+	for k, v := range m {
+		ms = append(ms, member{k, v})
+	}
+	return ms
+}
+
+// digestMembers is digest of the map of ms (keys distinct, in any order;
+// ms is sorted in place).
+func digestMembers(ms []member) string {
 	bp := digestBufs.Get().(*[]byte)
-	b := encodeMap((*bp)[:0], item)
+	b := encodeMembers((*bp)[:0], ms)
 	sum := sha256.Sum256(b)
 	if cap(b) <= 64<<10 { // keep no huge buffer alive
 		*bp = b
@@ -65,19 +87,18 @@ func encodeAttr(b []byte, av types.AttributeValue) []byte {
 }
 
 func encodeMap(b []byte, m map[string]types.AttributeValue) []byte {
-	var small [32]string // most maps: the keys stay on the stack
-	keys := small[:0]
-	if len(m) > len(small) {
-		keys = make([]string, 0, len(m))
-	}
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	b = encodeLen(b, 'm', len(keys))
-	for _, k := range keys {
-		b = encodeString(b, 'k', k)
-		b = encodeAttr(b, m[k])
+	var small [32]member // most maps: the members stay on the stack
+	return encodeMembers(b, members(small[:0], m))
+}
+
+// encodeMembers encodes the map of ms, sorting them by key (a sort of
+// key-value pairs: no lookup of each key once sorted).
+func encodeMembers(b []byte, ms []member) []byte {
+	slices.SortFunc(ms, func(x, y member) int { return strings.Compare(x.k, y.k) })
+	b = encodeLen(b, 'm', len(ms))
+	for _, m := range ms {
+		b = encodeString(b, 'k', m.k)
+		b = encodeAttr(b, m.v)
 	}
 	return b
 }

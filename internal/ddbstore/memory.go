@@ -112,9 +112,17 @@ func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValu
 		strs = append(strs, types.AttributeValueMemberS{Value: v})
 		return &strs[len(strs)-1]
 	}
+	// The row's members, for the digest, and the size of the item so far:
+	// gathered as the item is built, not by walking it twice more.
+	var small [32]member
+	ms := small[:0]
+	size := 0
 	for k, v := range m.Fields {
 		if strings.HasPrefix(k, MetaPrefix) {
 			return nil, &unwritableError{fmt.Sprintf("field %q uses the reserved prefix %s", clip(k, 64), MetaPrefix)}
+		}
+		if k == MemoryKey || k == "updated_at" {
+			continue // equal to m.ID and m.UpdatedAt (checkIdentity), set below
 		}
 		var av types.AttributeValue
 		var err error
@@ -133,19 +141,27 @@ func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValu
 			return nil, fmt.Errorf("field %q: %w", clip(k, 64), err)
 		}
 		item[k] = av
+		ms = append(ms, member{k, av})
+		size += len(k) + attrSize(av)
 	}
-	item[MemoryKey] = str(m.ID)
-	item["updated_at"] = str(m.UpdatedAt)
+	for _, f := range [2]member{{MemoryKey, str(m.ID)}, {"updated_at", str(m.UpdatedAt)}} {
+		item[f.k] = f.v
+		ms = append(ms, f)
+		size += len(f.k) + attrSize(f.v)
+	}
 	// Every attribute so far is a field of the row: len(item) is m.FieldCount().
 	nums = append(nums, types.AttributeValueMemberN{Value: strconv.Itoa(len(item))},
 		types.AttributeValueMemberN{Value: tsNumber(m.Instant)})
-	item[attrDigest] = str(digest(item))
+	item[attrDigest] = str(digestMembers(ms))
 	item[attrNF] = &nums[len(nums)-2]
 	item[attrTS] = &nums[len(nums)-1]
 	item[attrPeer] = str(m.Peer)
 	item[attrWrittenAt] = str(now.UTC().Format(time.RFC3339Nano))
-	if n := itemSize(item); n > MaxItemBytes {
-		return nil, &unwritableError{fmt.Sprintf("item of at least %d bytes exceeds DynamoDB's %d", n, MaxItemBytes)}
+	for _, k := range [...]string{attrDigest, attrNF, attrTS, attrPeer, attrWrittenAt} {
+		size += len(k) + attrSize(item[k])
+	}
+	if size > MaxItemBytes {
+		return nil, &unwritableError{fmt.Sprintf("item of at least %d bytes exceeds DynamoDB's %d", size, MaxItemBytes)}
 	}
 	return item, nil
 }
