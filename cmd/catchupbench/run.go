@@ -124,6 +124,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	h.ProfileDir = o.profileDir
+	h.MemoryMB = o.deploy.MemoryMB
 	rep, err := measure(ctx, h, o, stderr)
 	io.WriteString(stdout, method)
 	rep.Markdown(stdout)

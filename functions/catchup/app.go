@@ -4,7 +4,6 @@ import (
 	"context"
 	"log/slog"
 	"os"
-	"runtime/debug"
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -14,6 +13,7 @@ import (
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/config"
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/gcpolicy"
 	"github.com/aimemory/catchup/internal/operator"
 	"github.com/aimemory/catchup/internal/peers"
 	"github.com/aimemory/catchup/internal/peers/awssecrets"
@@ -60,12 +60,11 @@ func newApp(ctx context.Context, cfg config.Config, log *slog.Logger, inLambda b
 	if inLambda {
 		h.Metrics = os.Stdout
 		h.FunctionName = lambdacontext.FunctionName
-		// A soft limit under the function's memory: past it the collector
-		// works harder instead of Lambda killing a run that holds large pages
-		// (PAGE_LIMIT x PEER_CONCURRENCY decoded rows; BENCHMARKS.md).
-		if mb := lambdacontext.MemoryLimitInMB; mb > 0 {
-			debug.SetMemoryLimit(int64(mb) * 85 / 100 << 20)
-		}
+		// GOGC 400 under a soft limit of 85% of the function's memory: past
+		// it the collector works harder instead of Lambda killing a run that
+		// holds large pages (PAGE_LIMIT x PEER_CONCURRENCY decoded rows;
+		// BENCHMARKS.md).
+		gcpolicy.Apply(lambdacontext.MemoryLimitInMB, os.Getenv)
 	}
 	return &app{Handler: h, cfg: cfg, log: log, store: store}, nil
 }

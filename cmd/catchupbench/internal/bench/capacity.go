@@ -109,7 +109,7 @@ func (r *Report) capacity(p printf) {
 	if !ok {
 		return
 	}
-	p("**Memory for PAGE_LIMIT × PEER_CONCURRENCY** (estimate): each peer in flight holds the page being written and the page prefetched, so RSS ≈ base + 2 × PAGE_LIMIT × PEER_CONCURRENCY × b, with base = %.0f MiB and b = %.1f KiB per buffered row (measured: %d rows over %d peers, peak RSS %.1f MiB; rows of about 700 bytes — larger rows scale b). Inside Lambda the soft memory limit is 85%% of the function's memory.\n\n",
+	p("**Memory for PAGE_LIMIT × PEER_CONCURRENCY** (estimate): each peer in flight holds the page being written and the page prefetched, so RSS ≈ base + 2 × PAGE_LIMIT × PEER_CONCURRENCY × b, with base = %.0f MiB and b = %.1f KiB per buffered row (measured: %d rows over %d peers, peak RSS %.1f MiB; rows of about 700 bytes — larger rows scale b). Inside Lambda the soft memory limit is 85%% of the function's memory. The peak was measured under the function's GC policy (GOGC 400): when memory allows, the heap grows to five times what is live before a collection, so this over-states what a run needs; in a smaller function the soft limit makes the collector run sooner instead (more CPU, not a failed run).\n\n",
 		mib(base), b/1024, from.N, from.P, mib(from.Catchup.MaxRSS))
 	p("| PAGE_LIMIT | PEER_CONCURRENCY | est. RSS MiB | smallest FunctionMemorySize that keeps it under 85 %% |\n|---:|---:|---:|---:|\n")
 	for _, pl := range []int{500, 1000, 2000, 10000} {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/aimemory/catchup/internal/catchup"
 	"github.com/aimemory/catchup/internal/ddbstore"
+	"github.com/aimemory/catchup/internal/gcpolicy"
 	"github.com/aimemory/catchup/internal/peers"
 )
 
@@ -38,6 +39,7 @@ type Spec struct {
 	DynamoLatency    time.Duration `json:"dynamo_latency,omitempty"` // added to every DynamoDB request
 	Trace            bool          `json:"trace,omitempty"`          // catchup: record fetch/write overlap
 	CPUProfile       string        `json:"cpu_profile,omitempty"`    // write a pprof CPU profile of the measured part here
+	MemoryMB         int           `json:"memory_mb,omitempty"`      // the function's memory: the child runs with its GC policy (gcpolicy)
 }
 
 // Result is what a child measured. The parent adds MaxRSS and CPU from the
@@ -83,6 +85,9 @@ func (r Result) RowsPerSecond() float64 {
 
 // RunChild performs spec in this process and measures it.
 func RunChild(ctx context.Context, spec Spec) (Result, error) {
+	// Every child, raw and the naive loop too, runs under the collector
+	// policy the function sets in Lambda for its memory size.
+	gcpolicy.Apply(spec.MemoryMB, os.Getenv)
 	api, err := DynamoClient(ctx, spec.Endpoint, spec.WriteConcurrency+spec.PeerConcurrency, spec.DynamoLatency)
 	if err != nil {
 		return Result{}, err

@@ -38,9 +38,12 @@ type Harness struct {
 	Settings Settings
 	// ProfileDir, when set, receives a CPU profile of each throughput child.
 	ProfileDir string
-	admin      *dynamodb.Client
-	rows       []map[string]any
-	seq        int
+	// MemoryMB is the function's memory size, whose GC policy every child
+	// runs under (gcpolicy); 0: GOGC 400 and no soft limit.
+	MemoryMB int
+	admin    *dynamodb.Client
+	rows     []map[string]any
+	seq      int
 }
 
 // NewHarness prepares a harness; it builds rowsNeeded rows once
@@ -72,6 +75,9 @@ func (h *Harness) spawn(ctx context.Context, spec Spec) (Result, error) {
 	}
 	if spec.WriteConcurrency == 0 {
 		spec.WriteConcurrency = h.Settings.WriteConcurrency
+	}
+	if spec.MemoryMB == 0 {
+		spec.MemoryMB = h.MemoryMB
 	}
 	defer DeleteTables(context.WithoutCancel(ctx), h.admin, spec.Memories, spec.State)
 	return Spawn(ctx, h.Exe, spec)
