@@ -5,7 +5,7 @@
 # 127.0.0.1, stopped by PID), then the cold start test under moto, and
 # records the machine and its load before and after. Progress goes to stderr.
 #
-#   scripts/bench.sh              # the sitting, about 5 minutes on 2 cores (BENCH_ROWS, BENCH_PEERS, BENCH_ONLY)
+#   scripts/bench.sh              # the sitting, about 12 minutes on 2 cores (BENCH_ROWS, BENCH_PEERS, BENCH_ONLY)
 #   QUICK=1 scripts/bench.sh      # a 1-2 minute smoke run to stdout; BENCHMARKS.md untouched
 #   scripts/bench.sh -only roundtrip   # any catchupbench flags (bin/catchupbench -h), to stdout
 set -euo pipefail
@@ -36,12 +36,12 @@ tmp=$(mktemp -d)
 MOTO_PID=
 trap 'stop_pid "$MOTO_PID"; rm -rf "$tmp"' EXIT
 load_before=$(cat /proc/loadavg)
-# The sitting's sizes: ${BENCH_ROWS} rows, ${BENCH_PEERS} peers, 2 reps of each way, the
-# round trip and idle peers; on 2 cores dynalite slows as its table grows
-# (10,000 rows x 1 peer x 2 reps took 3.5 minutes), so the default keeps the
-# sitting near 5 minutes. BENCH_ONLY adds the sweeps (pipeline, writes,
-# peers, fairness) for a longer sitting.
-./bin/catchupbench -dynalite "$dynalite" -n "${BENCH_ROWS:=5000}" -p "${BENCH_PEERS:=1,10}" -reps 2 \
+# The sitting's sizes: ${BENCH_ROWS} rows, ${BENCH_PEERS} peers, 3 reps of each way
+# (single runs of CPU per row vary by a tenth on this machine: the median of
+# three, alternating, holds still), the round trip and idle peers; about 12
+# minutes on 2 cores. BENCH_ONLY adds the sweeps (pipeline, writes, peers,
+# fairness) for a longer sitting.
+./bin/catchupbench -dynalite "$dynalite" -n "${BENCH_ROWS:=10000}" -p "${BENCH_PEERS:=1,10}" -reps 3 \
   -roundtrip-rows 2000 -sequential-rows 300 -only "${BENCH_ONLY:=throughput,roundtrip,idle}" \
   -writes 8,32,128 -peer-concurrencies 4,8,32 -json "$tmp/figures.json" >"$tmp/catchup.md"
 echo "== cold start (moto)" >&2
