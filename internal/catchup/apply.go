@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"sync"
-	"sync/atomic"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
 	"github.com/aimemory/catchup/internal/peers"
@@ -29,13 +28,8 @@ const (
 // the previous page, byte for byte (the tie group a full page re-reads), is
 // done without a second write and is not counted again.
 //
-// A few workers per page take its rows in order and a write slot for each:
-// a worker waiting for a slot queues behind the other peers' (a channel
-// serves its senders in turn), so peers share the slots by the rows they
-// have waiting. Taking the next row is an atomic add, not a hand-off from
-// another goroutine: two goroutine switches a row fewer. (A goroutine per
-// row grew a fresh stack through the SDK for every row: a tenth of the CPU
-// of a pass.)
+// The rows go to the Runner's writers (writers.go), which take the rows of
+// every page in flight in turn.
 func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []bool {
 	done := make([]bool, len(page.Rows))
 	seen := make(map[string][]byte, len(page.Rows)) // Raw holds the page's body: no copy a row
@@ -52,29 +46,17 @@ func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []boo
 		todo = append(todo, i)
 	}
 	var mu sync.Mutex
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(len(todo), cap(r.writes)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for k := next.Add(1) - 1; k < int64(len(todo)); k = next.Add(1) - 1 {
-				i := todo[k]
-				row := &page.Rows[i]
-				r.writes <- struct{}{}
-				out, err := r.one(ctx, pr, row)
-				<-r.writes
-				mu.Lock()
-				done[i] = out != failed
-				if done[i] {
-					seen[row.ID] = row.Raw
-				}
-				pr.rep.count(out, row, err)
-				mu.Unlock()
-			}
-		}()
-	}
-	wg.Wait()
+	r.writers.do(todo, func(i int) {
+		row := &page.Rows[i]
+		out, err := r.one(ctx, pr, row)
+		mu.Lock()
+		defer mu.Unlock()
+		done[i] = out != failed
+		if done[i] {
+			seen[row.ID] = row.Raw
+		}
+		pr.rep.count(out, row, err)
+	})
 	return done
 }
 

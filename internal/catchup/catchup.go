@@ -57,11 +57,11 @@ type Options struct {
 
 // Runner runs passes. It is safe for concurrent use; each Run is independent.
 type Runner struct {
-	src    Source
-	store  Store
-	opt    Options
-	writes chan struct{} // semaphore shared by every peer of every run
-	ids    idLocks       // one write of an id in flight at a time
+	src     Source
+	store   Store
+	opt     Options
+	writers *writers // WriteConcurrency at most, shared by every peer of every run
+	ids     idLocks  // one write of an id in flight at a time
 }
 
 // New returns a Runner.
@@ -90,7 +90,7 @@ func New(src Source, store Store, opt Options) *Runner {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Runner{src: src, store: store, opt: opt, writes: make(chan struct{}, opt.WriteConcurrency), ids: newIDLocks()}
+	return &Runner{src: src, store: store, opt: opt, writers: &writers{max: opt.WriteConcurrency}, ids: newIDLocks()}
 }
 
 // Pass says what one run does.

@@ -313,7 +313,7 @@ func (r *Runner) tombstone(ctx context.Context, t Table, st *recState, cands []s
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	todo := make(chan string)
-	for range min(len(cands), cap(r.writes)) {
+	for range min(len(cands), r.opt.WriteConcurrency) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
