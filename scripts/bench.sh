@@ -38,11 +38,12 @@ trap 'stop_pid "$MOTO_PID"; rm -rf "$tmp"' EXIT
 load_before=$(cat /proc/loadavg)
 # The sitting's sizes: ${BENCH_ROWS} rows, ${BENCH_PEERS} peers, 3 reps of each way
 # (single runs of CPU per row vary by a tenth on this machine: the median of
-# three, alternating, holds still), the round trip and idle peers; about 12
-# minutes on 2 cores. BENCH_ONLY adds the sweeps (pipeline, writes, peers,
+# three, alternating, holds still), the round trip at the same size (a run's
+# fixed costs, its watermark reads and writes, spread as in a throughput
+# case) and idle peers; about 12 minutes on 2 cores. BENCH_ONLY adds the sweeps (pipeline, writes, peers,
 # fairness) for a longer sitting.
 ./bin/catchupbench -dynalite "$dynalite" -n "${BENCH_ROWS:=10000}" -p "${BENCH_PEERS:=1,10}" -reps 3 \
-  -roundtrip-rows 2000 -sequential-rows 300 -only "${BENCH_ONLY:=throughput,roundtrip,idle}" \
+  -roundtrip-rows "${BENCH_ROWS}" -sequential-rows 300 -only "${BENCH_ONLY:=throughput,roundtrip,idle}" \
   -writes 8,32,128 -peer-concurrencies 4,8,32 -json "$tmp/figures.json" >"$tmp/catchup.md"
 echo "== cold start (moto)" >&2
 start_moto
