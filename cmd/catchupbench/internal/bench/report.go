@@ -95,15 +95,17 @@ func (r *Report) throughput(p printf) {
 	}
 	p("### Throughput: catch-up against raw conditional PutItem\n\n")
 	p("Each case ran %d time(s) each way, alternating which went first; rates are medians, the ratio is of summed rates, with the range of single repetitions.\n\n", max(r.Throughput[0].Reps, 1))
-	p("CPU is user + system time of the child during the measured part (getrusage), per row written; a vCPU-second is one second of one core.\n\n")
-	p("| rows | peers | catch-up rows/s | raw rows/s | **catch-up / raw** | range | catch-up CPU µs/row | raw CPU µs/row | **CPU catch-up / raw** | catch-up rows per vCPU-s | catch-up allocs/row | raw allocs/row | catch-up KiB alloc/row | peak RSS MiB |\n")
+	p("CPU is user + system time of the child during the measured part (getrusage), per row written, of the run of median rate with the range of single runs; the CPU ratio is of CPU summed over every run. A vCPU-second is one second of one core.\n\n")
+	p("| rows | peers | catch-up rows/s | raw rows/s | **catch-up / raw** | range | catch-up CPU µs/row (range) | raw CPU µs/row (range) | **CPU catch-up / raw** | catch-up rows per vCPU-s | catch-up allocs/row | raw allocs/row | catch-up KiB alloc/row | peak RSS MiB |\n")
 	p("|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, t := range r.Throughput {
 		c, w := t.Catchup, t.Raw
 		lo, hi := t.RatioRange()
-		p("| %d | %d | %.0f | %.0f | **%.2f** | %.2f–%.2f | %.0f | %.0f | **%.2f** | %.0f | %.0f | %.0f | %.1f | %.1f |\n",
+		clo, chi := t.CPURange(ModeCatchup)
+		rlo, rhi := t.CPURange(ModeRaw)
+		p("| %d | %d | %.0f | %.0f | **%.2f** | %.2f–%.2f | %.0f (%.0f–%.0f) | %.0f (%.0f–%.0f) | **%.2f** | %.0f | %.0f | %.0f | %.1f | %.1f |\n",
 			t.N, t.P, c.RowsPerSecond(), w.RowsPerSecond(), t.Ratio(), lo, hi,
-			cpuPerRow(c), cpuPerRow(w), t.CPURatio(), rowsPerCPU(c),
+			cpuPerRow(c), clo, chi, cpuPerRow(w), rlo, rhi, t.CPURatio(), rowsPerCPU(c),
 			perRow(float64(c.Mallocs), c), perRow(float64(w.Mallocs), w),
 			perRow(float64(c.AllocBytes)/1024, c), mib(c.MaxRSS))
 	}

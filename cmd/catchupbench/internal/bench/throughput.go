@@ -77,6 +77,18 @@ func (p Pair) RatioRange() (lo, hi float64) {
 	return lo, hi
 }
 
+// CPURange is the lowest and highest CPU per row, in µs, of mode's runs:
+// single runs vary more than rates do (a collection falls in a run or not).
+func (p Pair) CPURange(mode string) (lo, hi float64) {
+	lo, hi = math.Inf(1), 0
+	for _, r := range p.Runs {
+		if r.Mode == mode && r.Rows > 0 {
+			lo, hi = min(lo, cpuPerRow(r)), max(hi, cpuPerRow(r))
+		}
+	}
+	return lo, hi
+}
+
 func (p Pair) rates(mode string) []float64 {
 	var out []float64
 	for _, r := range p.Runs {
