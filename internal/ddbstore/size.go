@@ -5,19 +5,13 @@ import "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 // MaxItemBytes is DynamoDB's limit on the size of one item (400 KB).
 const MaxItemBytes = 400 * 1024
 
-// itemSize is a lower bound of the size DynamoDB charges for an item,
-// following its published rules (names and strings by UTF-8 length, 1 byte
-// for a boolean or null, 3 bytes plus 1 per element for a map or list). Being
-// a lower bound, it never refuses an item DynamoDB would take; an item it
-// lets through that is still too large is refused by DynamoDB itself.
-func itemSize(item map[string]types.AttributeValue) int {
-	n := 0
-	for k, v := range item {
-		n += len(k) + attrSize(v)
-	}
-	return n
-}
-
+// attrSize is a lower bound of the size DynamoDB charges for a value,
+// following its published rules (strings by UTF-8 length, 1 byte for a
+// boolean or null, 3 bytes plus 1 per element for a map or list); an item's
+// is the sum of its names' lengths and its values' sizes, which memoryItem
+// adds up as it builds the item. Being a lower bound, it never refuses an
+// item DynamoDB would take; an item it lets through that is still too large
+// is refused by DynamoDB itself.
 func attrSize(av types.AttributeValue) int {
 	switch x := av.(type) {
 	case *types.AttributeValueMemberS:

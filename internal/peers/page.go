@@ -129,29 +129,10 @@ func decodeBody(body []byte, asked int) (*Page, bool) {
 			})
 		}
 		v, ok := d.Value()
-		if !ok || !known {
-			return ok
+		if !ok {
+			return false
 		}
-		var err error
-		switch key {
-		case "count":
-			_, _, err = countOf(key, v)
-		case "limit":
-			var n int
-			if n, ok, err = countOf(key, v); ok {
-				page.Limit = n
-			}
-		case "excluded_for_scope":
-			page.ExcludedForScope, _, err = countOf(key, v)
-		case "excluded_for_scope_private":
-			page.ExcludedForScopePrivate, _, err = countOf(key, v)
-		case "scope_status":
-			page.ScopeStatus, v07, err = stringOf(key, v)
-		case "next_since":
-			page.NextSince, _, err = stringOf(key, v)
-		case "updated_since":
-			page.UpdatedSince, _, err = stringOf(key, v)
-		}
+		_, err := envelopeScalar(page, key, v, &v07)
 		return err == nil
 	})
 	if !ok || seen&envelopeKeys["memories"] == 0 || !d.End() {
@@ -319,37 +300,50 @@ func (d *pageDecoder) end() error {
 func (d *pageDecoder) member(key string) error {
 	known := true
 	var err error
-	switch key {
-	case "memories":
+	if key == "memories" {
 		err = d.rows()
-	case "count":
-		_, _, err = d.count(key)
-	case "limit":
-		var n int
-		var ok bool
-		if n, ok, err = d.count(key); ok {
-			d.page.Limit = n
+	} else {
+		var v any
+		if err = d.decode(&v); err == nil {
+			known, err = envelopeScalar(d.page, key, v, &d.v07)
 		}
-	case "excluded_for_scope":
-		d.page.ExcludedForScope, _, err = d.count(key)
-	case "excluded_for_scope_private":
-		d.page.ExcludedForScopePrivate, _, err = d.count(key)
-	case "scope_status":
-		d.page.ScopeStatus, d.v07, err = d.str(key)
-	case "next_since":
-		d.page.NextSince, _, err = d.str(key)
-	case "updated_since":
-		d.page.UpdatedSince, _, err = d.str(key)
-	default:
-		known = false
-		var skip json.RawMessage
-		err = d.decode(&skip)
 	}
 	if known && d.seen[key] && err == nil {
 		return badResponse("duplicate key %q", key)
 	}
 	d.seen[key] = true
 	return err
+}
+
+// envelopeScalar sets page's field for the envelope member key, v being
+// its decoded value: every known key but memories (the rows). known is
+// false for a key the page does not know, which is ignored; v07 is set
+// when key is a scope_status of string type (a v0.7 or newer peer). Both
+// decoders take members through it, so they cannot read one differently.
+func envelopeScalar(page *Page, key string, v any, v07 *bool) (known bool, err error) {
+	switch key {
+	case "count":
+		_, _, err = countOf(key, v)
+	case "limit":
+		var n int
+		var ok bool
+		if n, ok, err = countOf(key, v); ok {
+			page.Limit = n
+		}
+	case "excluded_for_scope":
+		page.ExcludedForScope, _, err = countOf(key, v)
+	case "excluded_for_scope_private":
+		page.ExcludedForScopePrivate, _, err = countOf(key, v)
+	case "scope_status":
+		page.ScopeStatus, *v07, err = stringOf(key, v)
+	case "next_since":
+		page.NextSince, _, err = stringOf(key, v)
+	case "updated_since":
+		page.UpdatedSince, _, err = stringOf(key, v)
+	default:
+		return false, nil
+	}
+	return true, err
 }
 
 func (d *pageDecoder) rows() error {
@@ -372,15 +366,6 @@ func (d *pageDecoder) rows() error {
 	return err
 }
 
-// count reads a non-negative integer or null; ok reports a number.
-func (d *pageDecoder) count(key string) (n int, ok bool, err error) {
-	var v any
-	if err := d.decode(&v); err != nil {
-		return 0, false, err
-	}
-	return countOf(key, v)
-}
-
 // countOf is the envelope's count v of key: a non-negative integer or
 // null; ok reports a number.
 func countOf(key string, v any) (n int, ok bool, err error) {
@@ -395,15 +380,6 @@ func countOf(key string, v any) (n int, ok bool, err error) {
 		return n, true, nil
 	}
 	return 0, false, badResponse("%s: a JSON %s, want a number", key, row.KindOf(v))
-}
-
-// str reads a string or null; ok reports a string.
-func (d *pageDecoder) str(key string) (s string, ok bool, err error) {
-	var v any
-	if err := d.decode(&v); err != nil {
-		return "", false, err
-	}
-	return stringOf(key, v)
 }
 
 // stringOf is the envelope's string v of key, or null; ok reports a string.
