@@ -47,7 +47,11 @@ func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []boo
 	}
 	var mu sync.Mutex
 	r.writers.do(todo, func(i int) {
+		// A row is decoded by the writer that writes it, and gives its
+		// fields up once written: a page holds at most WRITE_CONCURRENCY
+		// decoded rows at a time (row.Scanned).
 		row := &page.Rows[i]
+		row.Decode()
 		out, err := r.one(ctx, pr, row)
 		mu.Lock()
 		defer mu.Unlock()
@@ -56,12 +60,13 @@ func (r *Runner) apply(ctx context.Context, pr *peerRun, page *peers.Page) []boo
 			seen[row.ID] = row.Raw
 		}
 		pr.rep.count(out, row, err)
+		row.Release()
 	})
 	return done
 }
 
-// one writes a row: newer wins, stale is done, invalid or unwritable rows go
-// to quarantine. A dry run only reads.
+// one writes a row (decoded): newer wins, stale is done, invalid or
+// unwritable rows go to quarantine. A dry run only reads.
 func (r *Runner) one(ctx context.Context, pr *peerRun, row *row.Row) (outcome, error) {
 	if row.Invalid != nil {
 		if pr.pass.rec != nil {

@@ -15,6 +15,7 @@ package jsonany
 
 import (
 	"encoding/json"
+	"slices"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -36,12 +37,18 @@ type Decoder struct {
 	// keys holds the object keys read so far, up to maxKeys of them, so that
 	// a key every row repeats is one string, not one a row.
 	keys map[string]string
+	// skipping: Skip is reading, by the same grammar, building nothing.
+	skipping bool
 }
 
 const maxKeys = 1024
 
 // NewDecoder reads b from its start.
 func NewDecoder(b []byte) *Decoder { return &Decoder{b: b} }
+
+// Reset makes d read b from its start, keeping what it learnt of the rows
+// it read before (their keys, their size): a decoder reused across rows.
+func (d *Decoder) Reset(b []byte) { d.b, d.i, d.depth, d.skipping = b, 0, 0, false }
 
 // Offset is the position in b of the next byte to read.
 func (d *Decoder) Offset() int { return d.i }
@@ -93,6 +100,56 @@ func (d *Decoder) Value() (any, bool) {
 	return nil, false
 }
 
+// Skip reads the next value as Value does, accepting exactly what Value
+// accepts, and builds nothing: no map, no slice, no string but of an
+// escaped one.
+func (d *Decoder) Skip() bool {
+	was := d.skipping
+	d.skipping = true
+	_, ok := d.Value()
+	d.skipping = was
+	return ok
+}
+
+// Strings reads the next value, which must be an object, as Skip does,
+// except the members named in keys: vals[i] is the value of keys[i] when it
+// is a string, "" when it is not or is absent, and of a key given twice the
+// last value, as Object's map holds it. len(vals) must be len(keys).
+func (d *Decoder) Strings(keys, vals []string) bool {
+	clear(vals)
+	return d.sequence('{', '}', func() bool {
+		if d.Peek() != '"' {
+			return false
+		}
+		at := -1
+		if start, end, plain := d.plainKey(); plain {
+			for i, k := range keys {
+				if string(d.b[start:end]) == k {
+					at = i
+					break
+				}
+			}
+			d.i = end + 1
+		} else {
+			k, ok := d.str()
+			if !ok {
+				return false
+			}
+			at = slices.Index(keys, k)
+		}
+		if d.Peek() != ':' {
+			return false
+		}
+		d.i++
+		if at < 0 {
+			return d.Skip()
+		}
+		v, ok := d.Value()
+		vals[at], _ = v.(string)
+		return ok
+	})
+}
+
 // Object reads the next value, which must be an object, and reports
 // whether its keys are distinct. Of a key given twice the map holds the
 // last value, as encoding/json's does.
@@ -109,7 +166,9 @@ func (d *Decoder) object(size int) (m map[string]any, distinct, ok bool) {
 	if d.Peek() != '{' || !d.enter() {
 		return nil, false, false
 	}
-	m = make(map[string]any, size)
+	if !d.skipping {
+		m = make(map[string]any, size)
+	}
 	members := 0
 	if d.Peek() == '}' {
 		d.i++
@@ -129,7 +188,9 @@ func (d *Decoder) object(size int) (m map[string]any, distinct, ok bool) {
 		if !ok {
 			return nil, false, false
 		}
-		m[k] = v
+		if !d.skipping {
+			m[k] = v
+		}
 		members++
 		switch d.Peek() {
 		case ',':
@@ -202,7 +263,10 @@ func (d *Decoder) array() (any, bool) {
 	if !d.enter() {
 		return nil, false
 	}
-	a := make([]any, 0) // encoding/json's: an empty array is not nil
+	var a []any
+	if !d.skipping {
+		a = make([]any, 0) // encoding/json's: an empty array is not nil
+	}
 	if d.Peek() == ']' {
 		d.i++
 		d.depth--
@@ -213,7 +277,9 @@ func (d *Decoder) array() (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		a = append(a, v)
+		if !d.skipping {
+			a = append(a, v)
+		}
 		switch d.Peek() {
 		case ',':
 			d.i++
@@ -280,6 +346,9 @@ func (d *Decoder) number() (any, bool) {
 			return nil, false
 		}
 	}
+	if d.skipping {
+		return nil, true
+	}
 	return json.Number(d.b[start:d.i]), true
 }
 
@@ -292,17 +361,28 @@ func (d *Decoder) digits() bool {
 	return d.i > start
 }
 
-// key reads an object's key, the next byte being its opening quote.
-func (d *Decoder) key() (string, bool) {
-	start := d.i + 1
-	end := start
+// plainKey finds the key whose opening quote is the next byte when it is
+// printable ASCII with no escape: its bytes are b[start:end], its closing
+// quote at end. It reads nothing.
+func (d *Decoder) plainKey() (start, end int, plain bool) {
+	start = d.i + 1
+	end = start
 	for end < len(d.b) && d.b[end] != '"' && d.b[end] != '\\' && d.b[end] >= 0x20 && d.b[end] < utf8.RuneSelf {
 		end++
 	}
-	if end == len(d.b) || d.b[end] != '"' {
+	return start, end, end < len(d.b) && d.b[end] == '"'
+}
+
+// key reads an object's key, the next byte being its opening quote.
+func (d *Decoder) key() (string, bool) {
+	start, end, plain := d.plainKey()
+	if !plain {
 		return d.str() // escaped, not ASCII, or not a string: the long way
 	}
 	d.i = end + 1
+	if d.skipping {
+		return "", true
+	}
 	if k, ok := d.keys[string(d.b[start:end])]; ok {
 		return k, true
 	}
@@ -323,9 +403,11 @@ func (d *Decoder) str() (string, bool) {
 	for d.i < len(d.b) {
 		switch c := d.b[d.i]; {
 		case c == '"':
-			s := string(d.b[start:d.i])
 			d.i++
-			return s, true
+			if d.skipping {
+				return "", true
+			}
+			return string(d.b[start : d.i-1]), true
 		case c == '\\':
 			return d.unescape(start)
 		case c < 0x20:
@@ -355,12 +437,15 @@ func (d *Decoder) rune() bool {
 // being the position of its first byte, as encoding/json's unquote does: a
 // \u escape of a lone surrogate becomes U+FFFD.
 func (d *Decoder) unescape(start int) (string, bool) {
-	buf := make([]byte, 0, d.i-start+16)
-	buf = append(buf, d.b[start:d.i]...)
+	var small [128]byte // most strings: the buffer stays on the stack
+	buf := append(small[:0], d.b[start:d.i]...)
 	for d.i < len(d.b) {
 		switch c := d.b[d.i]; {
 		case c == '"':
 			d.i++
+			if d.skipping {
+				return "", true
+			}
 			return string(buf), true
 		case c == '\\':
 			if d.i+1 >= len(d.b) {

@@ -38,6 +38,46 @@ func agree(t *testing.T, b []byte) {
 	case !ok && stdOK && utf8.Valid(b) && nesting(b) <= maxDepth:
 		t.Fatalf("%q: refused, encoding/json decodes it as %#v", b, want)
 	}
+	agreeSkipping(t, b, got, ok)
+}
+
+// agreeSkipping checks Skip and Strings against Decode on b (which decoded
+// to v, ok): the same bytes accepted, and the strings Strings picks out are
+// the map's.
+func agreeSkipping(t *testing.T, b []byte, v any, ok bool) {
+	t.Helper()
+	d := NewDecoder(b)
+	if skipped := d.Skip() && d.End(); skipped != ok {
+		t.Fatalf("%q: Skip %v, Decode %v", b, skipped, ok)
+	}
+	m, isObject := v.(map[string]any)
+	keys := []string{"k", "a", "memory", "é", "\u0041"}
+	vals := make([]string, len(keys))
+	d = NewDecoder(b)
+	if picked := d.Strings(keys, vals) && d.End(); picked != (ok && isObject) {
+		t.Fatalf("%q: Strings %v, Decode %v (an object: %v)", b, picked, ok, isObject)
+	}
+	if !isObject {
+		return
+	}
+	for i, k := range keys {
+		if want, _ := m[k].(string); vals[i] != want {
+			t.Fatalf("%q: Strings gives %s %q, the map %q", b, k, vals[i], want)
+		}
+	}
+}
+
+// TestSkipBuildsNothing: a row a page skips costs no allocation.
+func TestSkipBuildsNothing(t *testing.T) {
+	b := []byte(`{"id":"a","n":[1,2.5e3,{"x":null,"y":true}],"s":"café \n","t":["a","b"]}`)
+	allocs := testing.AllocsPerRun(100, func() {
+		if !NewDecoder(b).Skip() {
+			t.Fatal("refused")
+		}
+	})
+	if allocs > 1 { // the decoder itself, if it escapes
+		t.Fatalf("Skip allocates %v times", allocs)
+	}
 }
 
 // nesting is the deepest bracket nesting of b outside strings (an upper

@@ -26,6 +26,9 @@ func FuzzDecodePage(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		page, err := decodePage(bytes.NewReader(body), 10)
+		if err == nil {
+			page.DecodeRows()
+		}
 		checkDecoded(t, body, page, err)
 		agreeWithStream(t, body)
 		const max = 64

@@ -28,6 +28,14 @@ type Page struct {
 	UpdatedSince            string
 }
 
+// DecodeRows decodes every row now (row.Row.Decode), for a reader of the
+// whole page; the pass decodes each row as it writes it instead.
+func (p *Page) DecodeRows() {
+	for i := range p.Rows {
+		p.Rows[i].Decode()
+	}
+}
+
 // Examined is the number of rows the server looked at for this page.
 func (p *Page) Examined() int {
 	return p.Count + p.ExcludedForScope + p.ExcludedForScopePrivate
@@ -43,7 +51,8 @@ func (p *Page) Examined() int {
 // body that ends inside the JSON: a short read is treated as a transport
 // fault and retried, since a peer that meant to answer sent a whole object
 // and a reset connection looks the same from here). A row that breaks
-// docs/protocol.md §5 never fails the page: it comes back with Row.Invalid set.
+// docs/protocol.md §5 never fails the page: it comes back with Row.Invalid set
+// once decoded (rows may come back row.Scanned: Row.Decode, Page.DecodeRows).
 func decodePage(r io.Reader, asked int) (*Page, error) {
 	body, err := readBody(r)
 	if err == nil {
@@ -95,13 +104,16 @@ func (s stickyError) Read([]byte) (int, error) {
 // anything else it reports false, and decodePage hands the body to
 // decodeStream, which names what is wrong (TestBodyDecoderAgreesWithStream,
 // FuzzDecodePage).
+//
+// A row that is an object is checked and its id and updated_at read, the
+// rest left to Row.Decode (row.Scanned): the pass decodes a row when it
+// writes it, and a page in flight holds its body, not a map a row.
 func decodeBody(body []byte, asked int) (*Page, bool) {
 	type elem struct {
-		v        any // the element when it is not an object
-		fields   map[string]any
-		distinct bool
-		start    int
-		end      int
+		v     any // the element when it is not an object
+		ids   [2]string
+		start int
+		end   int
 	}
 	d := jsonany.NewDecoder(body)
 	page := &Page{Limit: asked}
@@ -119,7 +131,7 @@ func decodeBody(body []byte, asked int) (*Page, bool) {
 				e := elem{start: d.Offset()}
 				ok := false
 				if d.Peek() == '{' {
-					e.fields, e.distinct, ok = d.Object()
+					ok = d.Strings(rowIdentity[:], e.ids[:])
 				} else {
 					e.v, ok = d.Value()
 				}
@@ -141,18 +153,19 @@ func decodeBody(body []byte, asked int) (*Page, bool) {
 	page.Rows = make([]row.Row, len(elems))
 	for i, e := range elems {
 		raw := json.RawMessage(body[e.start:e.end:e.end])
-		switch {
-		case e.fields != nil && e.distinct:
-			page.Rows[i] = row.DecodeFields(raw, e.fields, v07)
-		case e.fields != nil:
-			page.Rows[i] = row.DecodeDecoded(raw, e.fields, v07)
-		default:
+		if e.v == nil && raw[0] == '{' {
+			page.Rows[i] = row.Scanned(raw, e.ids[0], e.ids[1], v07)
+		} else {
 			page.Rows[i] = row.DecodeDecoded(raw, e.v, v07)
 		}
 	}
 	page.Count = len(page.Rows)
 	return page, true
 }
+
+// rowIdentity are the members of a row a page reads before the row is
+// decoded: what the watermark rules need of every row.
+var rowIdentity = [2]string{"id", "updated_at"}
 
 // envelopeKeys are the envelope's known keys, each a bit: a known key
 // given twice fails the page.

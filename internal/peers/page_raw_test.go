@@ -22,6 +22,7 @@ func TestPageRawIsEachElementsBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(reader.how, err)
 		}
+		page.DecodeRows()
 		if len(page.Rows) != len(elems) {
 			t.Fatalf("%s: %d rows, want %d", reader.how, len(page.Rows), len(elems))
 		}

@@ -71,6 +71,7 @@ func TestFetchEnvelopeGenerations(t *testing.T) {
 			if diff := cmp.Diff(tt.want, summarize(page)); diff != "" {
 				t.Errorf("page (-want +got):\n%s", diff)
 			}
+			page.DecodeRows()
 			for _, r := range page.Rows {
 				if r.Invalid != nil {
 					t.Errorf("row %s: invalid: %v", r.ID, r.Invalid)
@@ -156,6 +157,7 @@ func TestDecodeRowsKeptExact(t *testing.T) {
 	if len(page.Rows) != 3 {
 		t.Fatalf("%d rows, want 3", len(page.Rows))
 	}
+	page.DecodeRows()
 	r := page.Rows[0]
 	if string(r.Raw) != row {
 		t.Errorf("Raw changed:\n got %s\nwant %s", r.Raw, row)
@@ -202,6 +204,7 @@ func TestDecodeStrictIDOnlyFromV07(t *testing.T) {
 		if err != nil {
 			t.Fatalf("decode %s: %v", tt.envelope, err)
 		}
+		page.DecodeRows()
 		if got := page.Rows[0].Invalid == nil; got != tt.valid {
 			t.Errorf("%s: valid %v (%v), want %v", tt.envelope, got, page.Rows[0].Invalid, tt.valid)
 		}

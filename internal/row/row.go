@@ -10,6 +10,7 @@ import (
 	"errors"
 	"io"
 	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -30,6 +31,47 @@ type Row struct {
 	Instant       time.Time       // parsed UpdatedAt; zero when Invalid != nil
 	Invalid       error           // non-nil: why the row breaks docs/protocol.md §5 (quarantine it)
 	DuplicateKeys []string        // keys that appear more than once in Raw, each listed once
+
+	// scanned: a page decoder has read Raw, found one JSON object and read
+	// its ID and UpdatedAt; decoded: Decode has decoded the rest since
+	// (strict: the v0.7+ id rule applies).
+	scanned, decoded, strict bool
+}
+
+// errNotDecoded is a Scanned row's Invalid until Decode: a row used before
+// it is decoded is quarantined with this reason, never written without its
+// fields.
+var errNotDecoded = errors.New("row not decoded before use (a bug of this replicator: Row.Decode)")
+
+// Scanned is a row of a page whose decoder has checked that raw is one JSON
+// object and read its id and updated_at (each the last such member's
+// string value, "" when it is not a string or absent, as Fields would hold
+// it); the rest is decoded by Decode, when the row is about to be written.
+// A page in flight then holds its body and not a map a row: less for the
+// collector to mark, and a row's fields decoded while its bytes are still
+// in cache. Until Decode its Invalid is set.
+func Scanned(raw json.RawMessage, id, updatedAt string, strictID bool) Row {
+	return Row{Raw: raw, ID: id, UpdatedAt: updatedAt, Invalid: errNotDecoded, scanned: true, strict: strictID}
+}
+
+// Decode completes a Scanned row, to what DecodeRow gives for its bytes; any
+// other row it leaves as it is. A row is decoded by one goroutine at a time.
+func (r *Row) Decode() {
+	if r.scanned && !r.decoded {
+		d := decodeRow(r.Raw, r.strict)
+		d.scanned, d.decoded, d.strict = true, true, r.strict
+		*r = d
+	}
+}
+
+// Release gives up the fields Decode decoded, once the row is written: it
+// is Scanned again, its ID, UpdatedAt and Raw kept, and a page being
+// written holds no more decoded rows than there are writers. Any other row
+// it leaves as it is.
+func (r *Row) Release() {
+	if r.scanned && r.decoded {
+		*r = Scanned(r.Raw, r.ID, r.UpdatedAt, r.strict)
+	}
 }
 
 // DecodeRow decodes one element of `memories` as Fetch does: strictID
@@ -54,13 +96,6 @@ func DecodeDecoded(raw json.RawMessage, v any, strictID bool) Row {
 		return finishRow(raw, fields, nil, nil, strictID)
 	}
 	return decodeRow(raw, strictID)
-}
-
-// DecodeFields is DecodeRow for a row whose bytes raw a decoder has already
-// decoded into fields and found the keys of distinct (jsonany.Decoder's
-// Object): nothing is decoded again.
-func DecodeFields(raw json.RawMessage, fields map[string]any, strictID bool) Row {
-	return finishRow(raw, fields, nil, nil, strictID)
 }
 
 func finishRow(raw json.RawMessage, fields map[string]any, dups []string, err error, strictID bool) Row {
@@ -100,10 +135,19 @@ func decodeObject(raw []byte) (map[string]any, []string, error) {
 // decodeWhole decodes raw in one pass (jsonany) when it is one JSON object
 // with distinct keys and no string that encoding/json would rewrite.
 func decodeWhole(raw []byte) (map[string]any, bool) {
-	d := jsonany.NewDecoder(raw)
+	d := decoders.Get().(*jsonany.Decoder)
+	d.Reset(raw)
 	fields, distinct, ok := d.Object()
-	return fields, ok && distinct && d.End()
+	ok = ok && distinct && d.End()
+	d.Reset(nil) // hold no page's body
+	decoders.Put(d)
+	return fields, ok
 }
+
+// decoders are reused across rows, so that the keys rows share are one
+// string each (jsonany interns them) and a row's map starts at the size of
+// the last row's: rows are decoded by WRITE_CONCURRENCY writers at once.
+var decoders = sync.Pool{New: func() any { return jsonany.NewDecoder(nil) }}
 
 // topLevelMembers counts the members of the JSON object raw (valid JSON):
 // the colons at depth 1 outside strings.

@@ -51,3 +51,46 @@ func TestTopLevelMembers(t *testing.T) {
 		}
 	}
 }
+
+// TestScannedRowDecodesAsDecodeRow: a Scanned row is not valid until
+// decoded, decodes to what DecodeRow gives (for either id rule), and once
+// released is Scanned again with its identity kept.
+func TestScannedRowDecodesAsDecodeRow(t *testing.T) {
+	for _, strict := range []bool{false, true} {
+		for _, raw := range []string{
+			validRowJSON("m-1", "2026-06-01T10:00:00Z"),
+			validRowJSON("has space", "2026-06-01T10:00:00Z"),
+			`{"id":"a","id":"b","updated_at":"2026-06-01T10:00:00Z"}`,
+		} {
+			want := DecodeRow([]byte(raw), strict)
+			r := Scanned([]byte(raw), want.ID, want.UpdatedAt, strict)
+			if r.Invalid == nil || r.Fields != nil {
+				t.Fatalf("%s: scanned row valid (%v) or with fields", raw, r.Invalid)
+			}
+			r.Decode()
+			got := r
+			got.scanned, got.decoded, got.strict = false, false, false
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(Row{}), cmp.Comparer(func(a, b error) bool { return (a == nil) == (b == nil) && (a == nil || a.Error() == b.Error()) })); diff != "" {
+				t.Fatalf("%s strict %v: decoded (-DecodeRow +Decode):\n%s", raw, strict, diff)
+			}
+			r.Decode() // twice is once
+			if r.Fields == nil && want.Fields != nil {
+				t.Fatalf("%s: a second Decode lost the fields", raw)
+			}
+			r.Release()
+			if r.Invalid == nil || r.Fields != nil || r.ID != want.ID || r.UpdatedAt != want.UpdatedAt || string(r.Raw) != raw {
+				t.Fatalf("%s: released row %+v", raw, r)
+			}
+			if r.Decode(); r.Invalid == nil != (want.Invalid == nil) {
+				t.Fatalf("%s: decoded again: %v, want %v", raw, r.Invalid, want.Invalid)
+			}
+		}
+	}
+	plain := DecodeRow([]byte(validRowJSON("m-1", "2026-06-01T10:00:00Z")), true)
+	kept := plain
+	kept.Decode()
+	kept.Release()
+	if kept.Fields == nil || kept.Invalid != nil {
+		t.Fatal("Decode or Release changed a row that was not Scanned")
+	}
+}
