@@ -26,7 +26,7 @@ import (
 // allocations a field).
 func digest(item map[string]types.AttributeValue) string {
 	var small [32]member
-	return digestMembers(members(small[:0], item))
+	return digestMembers(members(small[:0], item), false)
 }
 
 // member is one key of a map and its value, sorted by key to be encoded.
@@ -44,10 +44,13 @@ func members(ms []member, m map[string]types.AttributeValue) []member {
 }
 
 // digestMembers is digest of the map of ms (keys distinct, in any order;
-// ms is sorted in place).
-func digestMembers(ms []member) string {
+// ms is sorted in place), sorted saying they are in byte order of key.
+func digestMembers(ms []member, sorted bool) string {
+	if !sorted {
+		sortMembers(ms)
+	}
 	bp := digestBufs.Get().(*[]byte)
-	b := encodeMembers((*bp)[:0], ms)
+	b := encodeSorted((*bp)[:0], ms)
 	sum := sha256.Sum256(b)
 	if cap(b) <= 64<<10 { // keep no huge buffer alive
 		*bp = b
@@ -94,7 +97,16 @@ func encodeMap(b []byte, m map[string]types.AttributeValue) []byte {
 // encodeMembers encodes the map of ms, sorting them by key (a sort of
 // key-value pairs: no lookup of each key once sorted).
 func encodeMembers(b []byte, ms []member) []byte {
+	sortMembers(ms)
+	return encodeSorted(b, ms)
+}
+
+func sortMembers(ms []member) {
 	slices.SortFunc(ms, func(x, y member) int { return strings.Compare(x.k, y.k) })
+}
+
+// encodeSorted encodes the map of ms, sorted by key.
+func encodeSorted(b []byte, ms []member) []byte {
 	b = encodeLen(b, 'm', len(ms))
 	for _, m := range ms {
 		b = encodeString(b, 'k', m.k)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -133,5 +134,36 @@ func TestPutMemoryTranslatesErrors(t *testing.T) {
 				t.Errorf("PutMemory = %v, want errors.Is %v", err, tt.ctx)
 			}
 		})
+	}
+}
+
+// TestMemoryItemKeyOrderIsOnlyAHint: an item is the same whatever key order
+// memoryItem holds from the rows before it: none, this row's, or that of a
+// row with other keys (as many, or a different count).
+func TestMemoryItemKeyOrderIsOnlyAHint(t *testing.T) {
+	rows := []string{
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","b":"x","a":[1,{"z":null,"y":true}],"c":2.5}`,
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","b":"x","a":[1],"d":2.5}`,
+		`{"id":"m1","b":"x","a":[1],"c":2.5}`,
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","b":"x"}`,
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","b":"x","_cu_ts":1,"c":2.5}`,
+	}
+	memory := func(row string) replica.Memory {
+		return replica.Memory{ID: "m1", UpdatedAt: "2026-06-01T10:00:00Z", Instant: t0, Fields: decodeRow(t, row), Peer: "p1"}
+	}
+	for _, row := range rows {
+		keyOrder.Store(nil)
+		want, wantErr := memoryItem(memory(row), t0)
+		for _, before := range rows {
+			keyOrder.Store(nil)
+			memoryItem(memory(before), t0) // leaves its keys as the hint, when it is writable
+			got, err := memoryItem(memory(row), t0)
+			if (err == nil) != (wantErr == nil) {
+				t.Fatalf("%s after %s: error %v, without a hint %v", row, before, err, wantErr)
+			}
+			if diff := cmp.Diff(want, got, cmp.Exporter(func(reflect.Type) bool { return true })); diff != "" {
+				t.Fatalf("%s after %s: item (-no hint +hint):\n%s", row, before, diff)
+			}
+		}
 	}
 }

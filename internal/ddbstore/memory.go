@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -42,6 +44,10 @@ const maxKeyBytes = 2048
 // written now replaces it once and the total order holds from then on.
 const putCondition = "attribute_not_exists(#id) OR attribute_not_exists(#ts) OR #ts < :ts OR " +
 	"(#ts = :ts AND (attribute_not_exists(#nf) OR #nf < :nf OR (#nf = :nf AND #dg < :dg)))"
+
+// putNames are putCondition's names, one map for every request: the SDK
+// only reads a request's maps, and nothing here writes this one.
+var putNames = map[string]string{"#id": MemoryKey, "#ts": attrTS, "#nf": attrNF, "#dg": attrDigest}
 
 // PutMemory writes m when the table has no item with m.ID, or an older one
 // (by instant; equal instants are won by more fields, then by the larger
@@ -85,12 +91,10 @@ func (s *Store) PutMemoryInput(m replica.Memory) (*dynamodb.PutItemInput, error)
 		return nil, err
 	}
 	return &dynamodb.PutItemInput{
-		TableName:           aws.String(s.memories),
-		Item:                item,
-		ConditionExpression: aws.String(putCondition),
-		ExpressionAttributeNames: map[string]string{
-			"#id": MemoryKey, "#ts": attrTS, "#nf": attrNF, "#dg": attrDigest,
-		},
+		TableName:                aws.String(s.memories),
+		Item:                     item,
+		ConditionExpression:      aws.String(putCondition),
+		ExpressionAttributeNames: putNames,
 		ExpressionAttributeValues: map[string]types.AttributeValue{
 			":ts": item[attrTS], ":nf": item[attrNF], ":dg": item[attrDigest],
 		},
@@ -103,67 +107,157 @@ func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValu
 	if err := checkIdentity(m); err != nil {
 		return nil, err
 	}
-	item := make(map[string]types.AttributeValue, len(m.Fields)+6)
-	// The top level's strings and numbers, most of its values, and the meta
-	// attributes share two arrays: two allocations instead of one a value.
-	strs := make([]types.AttributeValueMemberS, 0, len(m.Fields)+5)
-	nums := make([]types.AttributeValueMemberN, 0, len(m.Fields)+2)
-	str := func(v string) types.AttributeValue {
-		strs = append(strs, types.AttributeValueMemberS{Value: v})
-		return &strs[len(strs)-1]
+	b := itemBuilder{
+		item: make(map[string]types.AttributeValue, len(m.Fields)+6),
+		strs: make([]types.AttributeValueMemberS, 0, len(m.Fields)+5),
+		nums: make([]types.AttributeValueMemberN, 0, len(m.Fields)+2),
 	}
-	// The row's members, for the digest, and the size of the item so far:
-	// gathered as the item is built, not by walking it twice more.
-	var small [32]member
-	ms := small[:0]
-	size := 0
-	for k, v := range m.Fields {
-		if strings.HasPrefix(k, MetaPrefix) {
-			return nil, &unwritableError{fmt.Sprintf("field %q uses the reserved prefix %s", clip(k, 64), MetaPrefix)}
+	mp := memberBufs.Get().(*[]member)
+	b.ms = (*mp)[:0]
+	defer func() {
+		if cap(b.ms) <= 1024 { // keep no huge buffer alive
+			clear(b.ms) // nor any item
+			*mp = b.ms[:0]
+			memberBufs.Put(mp)
 		}
-		if k == MemoryKey || k == "updated_at" {
-			continue // equal to m.ID and m.UpdatedAt (checkIdentity), set below
-		}
-		var av types.AttributeValue
-		var err error
-		switch x := v.(type) {
-		case string:
-			av = str(x)
-		case json.Number:
-			if err = checkNumber(string(x)); err == nil {
-				nums = append(nums, types.AttributeValueMemberN{Value: string(x)})
-				av = &nums[len(nums)-1]
-			}
-		default:
-			av, err = toAttr(v)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("field %q: %w", clip(k, 64), err)
-		}
-		item[k] = av
-		ms = append(ms, member{k, av})
-		size += len(k) + attrSize(av)
+	}()
+	// The row's members are added in the byte order of their keys, as the
+	// digest encodes them, when the row has the keys of the last row that
+	// was sorted (rows of a mesh share their keys): no sort a row.
+	sorted, err := b.inOrder(m, keyOrder.Load())
+	if !sorted && err == nil {
+		b.reset()
+		err = b.anyOrder(m)
 	}
-	for _, f := range [2]member{{MemoryKey, str(m.ID)}, {"updated_at", str(m.UpdatedAt)}} {
-		item[f.k] = f.v
-		ms = append(ms, f)
-		size += len(f.k) + attrSize(f.v)
+	if err != nil {
+		return nil, err
 	}
+	item := b.item
 	// Every attribute so far is a field of the row: len(item) is m.FieldCount().
-	nums = append(nums, types.AttributeValueMemberN{Value: strconv.Itoa(len(item))},
+	b.nums = append(b.nums, types.AttributeValueMemberN{Value: strconv.Itoa(len(item))},
 		types.AttributeValueMemberN{Value: tsNumber(m.Instant)})
-	item[attrDigest] = str(digestMembers(ms))
-	item[attrNF] = &nums[len(nums)-2]
-	item[attrTS] = &nums[len(nums)-1]
-	item[attrPeer] = str(m.Peer)
-	item[attrWrittenAt] = str(now.UTC().Format(time.RFC3339Nano))
-	for _, k := range [...]string{attrDigest, attrNF, attrTS, attrPeer, attrWrittenAt} {
-		size += len(k) + attrSize(item[k])
+	item[attrDigest] = b.str(digestMembers(b.ms, sorted))
+	if !sorted {
+		keys := make([]string, len(b.ms))
+		for i, f := range b.ms { // sorted by digestMembers
+			keys[i] = f.k
+		}
+		keyOrder.Store(&keys)
 	}
-	if size > MaxItemBytes {
-		return nil, &unwritableError{fmt.Sprintf("item of at least %d bytes exceeds DynamoDB's %d", size, MaxItemBytes)}
+	item[attrNF] = &b.nums[len(b.nums)-2]
+	item[attrTS] = &b.nums[len(b.nums)-1]
+	item[attrPeer] = b.str(m.Peer)
+	item[attrWrittenAt] = b.str(now.UTC().Format(time.RFC3339Nano))
+	for _, k := range [...]string{attrDigest, attrNF, attrTS, attrPeer, attrWrittenAt} {
+		b.size += len(k) + attrSize(item[k])
+	}
+	if b.size > MaxItemBytes {
+		return nil, &unwritableError{fmt.Sprintf("item of at least %d bytes exceeds DynamoDB's %d", b.size, MaxItemBytes)}
 	}
 	return item, nil
+}
+
+// memberBufs reuse the members gathered for a digest across rows.
+var memberBufs = sync.Pool{New: func() any { ms := make([]member, 0, 32); return &ms }}
+
+// keyOrder holds the sorted member keys of the last item whose members
+// memoryItem sorted: a hint, shared by every writer, never a rule (a row
+// with other keys is sorted, and becomes the hint).
+var keyOrder atomic.Pointer[[]string]
+
+// itemBuilder gathers an item, its members for the digest and its size, as
+// the item is built, not by walking it twice more. The top level's strings
+// and numbers, most of its values, and the meta attributes share two
+// arrays: two allocations instead of one a value.
+type itemBuilder struct {
+	item map[string]types.AttributeValue
+	strs []types.AttributeValueMemberS
+	nums []types.AttributeValueMemberN
+	ms   []member
+	size int
+}
+
+func (b *itemBuilder) str(v string) types.AttributeValue {
+	b.strs = append(b.strs, types.AttributeValueMemberS{Value: v})
+	return &b.strs[len(b.strs)-1]
+}
+
+func (b *itemBuilder) reset() {
+	clear(b.item)
+	b.strs, b.nums, b.ms, b.size = b.strs[:0], b.nums[:0], b.ms[:0], 0
+}
+
+// inOrder adds m's members in the order of keys, and reports false (having
+// added some) when keys are not exactly m's members.
+func (b *itemBuilder) inOrder(m replica.Memory, keys *[]string) (bool, error) {
+	if keys == nil || len(*keys) != m.FieldCount() {
+		return false, nil
+	}
+	for _, k := range *keys {
+		var err error
+		switch k {
+		case MemoryKey:
+			b.add(k, b.str(m.ID))
+		case "updated_at":
+			b.add(k, b.str(m.UpdatedAt))
+		default:
+			v, ok := m.Fields[k]
+			if !ok {
+				return false, nil
+			}
+			err = b.field(k, v)
+		}
+		if err != nil {
+			return false, err
+		}
+	}
+	return true, nil
+}
+
+// anyOrder adds m's members in the order of its map.
+func (b *itemBuilder) anyOrder(m replica.Memory) error {
+	for k, v := range m.Fields {
+		if k == MemoryKey || k == "updated_at" {
+			continue // equal to m.ID and m.UpdatedAt (checkIdentity), added below
+		}
+		if err := b.field(k, v); err != nil {
+			return err
+		}
+	}
+	b.add(MemoryKey, b.str(m.ID))
+	b.add("updated_at", b.str(m.UpdatedAt))
+	return nil
+}
+
+// field adds the row's field k.
+func (b *itemBuilder) field(k string, v any) error {
+	if strings.HasPrefix(k, MetaPrefix) {
+		return &unwritableError{fmt.Sprintf("field %q uses the reserved prefix %s", clip(k, 64), MetaPrefix)}
+	}
+	var av types.AttributeValue
+	var err error
+	switch x := v.(type) {
+	case string:
+		av = b.str(x)
+	case json.Number:
+		if err = checkNumber(string(x)); err == nil {
+			b.nums = append(b.nums, types.AttributeValueMemberN{Value: string(x)})
+			av = &b.nums[len(b.nums)-1]
+		}
+	default:
+		av, err = toAttr(v)
+	}
+	if err != nil {
+		return fmt.Errorf("field %q: %w", clip(k, 64), err)
+	}
+	b.add(k, av)
+	return nil
+}
+
+func (b *itemBuilder) add(k string, av types.AttributeValue) {
+	b.item[k] = av
+	b.ms = append(b.ms, member{k, av})
+	b.size += len(k) + attrSize(av)
 }
 
 // checkIdentity refuses an id DynamoDB cannot key by, and Fields that
