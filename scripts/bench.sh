@@ -5,7 +5,7 @@
 # 127.0.0.1, stopped by PID), then the cold start test under moto, and
 # records the machine and its load before and after. Progress goes to stderr.
 #
-#   scripts/bench.sh              # the sitting, about 7 minutes on 2 cores (BENCH_ROWS, BENCH_PEERS, BENCH_ONLY)
+#   scripts/bench.sh              # the sitting, about 13 minutes on 2 cores (BENCH_ROWS, BENCH_PEERS, BENCH_ONLY)
 #   QUICK=1 scripts/bench.sh      # a 1-2 minute smoke run to stdout; BENCHMARKS.md untouched
 #   scripts/bench.sh -only roundtrip   # any catchupbench flags (bin/catchupbench -h), to stdout
 set -euo pipefail
@@ -36,13 +36,15 @@ tmp=$(mktemp -d)
 MOTO_PID=
 trap 'stop_pid "$MOTO_PID"; rm -rf "$tmp"' EXIT
 load_before=$(cat /proc/loadavg)
-# The sitting's sizes: ${BENCH_ROWS} rows, ${BENCH_PEERS} peers, 3 reps of each way
-# (single runs of CPU per row vary by a tenth on this machine: the median of
-# three, alternating, holds still), the round trip at the same size (a run's
-# fixed costs, its watermark reads and writes, spread as in a throughput
-# case) and idle peers; about 7 minutes on 2 cores. BENCH_ONLY adds the sweeps (pipeline, writes, peers,
+# The sitting's sizes: ${BENCH_ROWS} rows, ${BENCH_PEERS} peers, 5 reps of each way
+# (single runs of CPU per row vary by a tenth and more on this shared
+# machine, the ceiling's most: two sittings of 3 reps on the same code gave
+# CPU ratios of 1.00-1.04 and 0.97-1.19, so the sums take five, alternating),
+# the round trip at the same size (a run's fixed costs, its watermark reads
+# and writes, spread as in a throughput case) and idle peers; about 13
+# minutes on 2 cores. BENCH_ONLY adds the sweeps (pipeline, writes, peers,
 # fairness) for a longer sitting.
-./bin/catchupbench -dynalite "$dynalite" -n "${BENCH_ROWS:=10000}" -p "${BENCH_PEERS:=1,10}" -reps 3 \
+./bin/catchupbench -dynalite "$dynalite" -n "${BENCH_ROWS:=10000}" -p "${BENCH_PEERS:=1,10}" -reps 5 \
   -roundtrip-rows "${BENCH_ROWS}" -sequential-rows 300 -only "${BENCH_ONLY:=throughput,roundtrip,idle}" \
   -writes 8,32,128 -peer-concurrencies 4,8,32 -json "$tmp/figures.json" >"$tmp/catchup.md"
 echo "== cold start (moto)" >&2
