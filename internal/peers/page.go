@@ -110,10 +110,11 @@ func (s stickyError) Read([]byte) (int, error) {
 // writes it, and a page in flight holds its body, not a map a row.
 func decodeBody(body []byte, asked int) (*Page, bool) {
 	type elem struct {
-		v     any // the element when it is not an object
-		ids   [2]string
-		start int
-		end   int
+		object bool
+		v      any       // the element when it is not an object
+		ids    [2]string // its id and updated_at when it is
+		start  int
+		end    int
 	}
 	d := jsonany.NewDecoder(body)
 	page := &Page{Limit: asked}
@@ -130,7 +131,7 @@ func decodeBody(body []byte, asked int) (*Page, bool) {
 			return d.Elements(func() bool {
 				e := elem{start: d.Offset()}
 				ok := false
-				if d.Peek() == '{' {
+				if e.object = d.Peek() == '{'; e.object {
 					ok = d.Strings(rowIdentity[:], e.ids[:])
 				} else {
 					e.v, ok = d.Value()
@@ -153,7 +154,7 @@ func decodeBody(body []byte, asked int) (*Page, bool) {
 	page.Rows = make([]row.Row, len(elems))
 	for i, e := range elems {
 		raw := json.RawMessage(body[e.start:e.end:e.end])
-		if e.v == nil && raw[0] == '{' {
+		if e.object {
 			page.Rows[i] = row.Scanned(raw, e.ids[0], e.ids[1], v07)
 		} else {
 			page.Rows[i] = row.DecodeDecoded(raw, e.v, v07)
