@@ -5,7 +5,7 @@
 # 127.0.0.1, stopped by PID), then the cold start test under moto, and
 # records the machine and its load before and after. Progress goes to stderr.
 #
-#   scripts/bench.sh              # the sitting, about 13 minutes on 2 cores (BENCH_ROWS, BENCH_PEERS, BENCH_ONLY)
+#   scripts/bench.sh              # the sitting, about 15 minutes on 2 cores (BENCH_ROWS, BENCH_PEERS, BENCH_ONLY)
 #   QUICK=1 scripts/bench.sh      # a 1-2 minute smoke run to stdout; BENCHMARKS.md untouched
 #   scripts/bench.sh -only roundtrip   # any catchupbench flags (bin/catchupbench -h), to stdout
 set -euo pipefail
@@ -41,7 +41,7 @@ load_before=$(cat /proc/loadavg)
 # machine, the ceiling's most: two sittings of 3 reps on the same code gave
 # CPU ratios of 1.00-1.04 and 0.97-1.19, so the sums take five, alternating),
 # the round trip at the same size (a run's fixed costs, its watermark reads
-# and writes, spread as in a throughput case) and idle peers; about 13
+# and writes, spread as in a throughput case) and idle peers; about 15
 # minutes on 2 cores. BENCH_ONLY adds the sweeps (pipeline, writes, peers,
 # fairness) for a longer sitting.
 ./bin/catchupbench -dynalite "$dynalite" -n "${BENCH_ROWS:=10000}" -p "${BENCH_PEERS:=1,10}" -reps 5 \
