@@ -101,8 +101,8 @@ func (d *Decoder) Value() (any, bool) {
 }
 
 // Skip reads the next value as Value does, accepting exactly what Value
-// accepts, and builds nothing: no map, no slice, no string but of an
-// escaped one.
+// accepts, and builds nothing: no map, no slice, no string (an escaped
+// string longer than unescape's stack buffer still takes a heap one).
 func (d *Decoder) Skip() bool {
 	was := d.skipping
 	d.skipping = true
