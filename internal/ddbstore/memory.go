@@ -57,11 +57,16 @@ var putNames = map[string]string{"#id": MemoryKey, "#ts": attrTS, "#nf": attrNF,
 // with MetaPrefix...), or another error (retryable, after SDK retries).
 // Fields may hold "id" and "updated_at"; they must then equal ID and UpdatedAt.
 func (s *Store) PutMemory(ctx context.Context, m replica.Memory) error {
-	in, err := s.PutMemoryInput(m)
+	st := itemStores.Get().(*itemStore)
+	in, err := s.putMemoryInput(m, st)
 	if err == nil {
-		if _, err = s.api.PutItem(ctx, in); err == nil {
-			return nil
-		}
+		_, err = s.api.PutItem(ctx, in)
+	}
+	// PutItem has serialized the item, and retries resend those bytes: the
+	// item's storage is free again, whatever the outcome.
+	st.release()
+	if err == nil {
+		return nil
 	}
 	op := "put memory " + clip(m.ID, 128) // named only on failure: the text costs a row's CPU
 	if in == nil {
@@ -82,7 +87,12 @@ func (s *Store) PutMemory(ctx context.Context, m replica.Memory) error {
 // client, so that the ceiling sends the very condition the pass sends. An
 // item DynamoDB can never take is an error wrapping replica.ErrUnwritable.
 func (s *Store) PutMemoryInput(m replica.Memory) (*dynamodb.PutItemInput, error) {
-	item, err := memoryItem(m, s.now())
+	return s.putMemoryInput(m, nil)
+}
+
+// putMemoryInput builds the request in st's storage (nil: fresh storage).
+func (s *Store) putMemoryInput(m replica.Memory, st *itemStore) (*dynamodb.PutItemInput, error) {
+	item, err := buildItem(m, s.now(), st)
 	var uw *unwritableError
 	if errors.As(err, &uw) {
 		return nil, fmt.Errorf("%w: %s", replica.ErrUnwritable, uw.reason)
@@ -104,14 +114,20 @@ func (s *Store) PutMemoryInput(m replica.Memory) (*dynamodb.PutItemInput, error)
 // memoryItem builds the item for m: its fields, id and updated_at as given,
 // and the meta attributes. Refusals DynamoDB would make are *unwritableError.
 func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValue, error) {
+	return buildItem(m, now, nil)
+}
+
+// buildItem is memoryItem in st's storage, when st is not nil: the item is
+// then the caller's only until st.release.
+func buildItem(m replica.Memory, now time.Time, st *itemStore) (map[string]types.AttributeValue, error) {
 	if err := checkIdentity(m); err != nil {
 		return nil, err
 	}
-	b := itemBuilder{
-		item: make(map[string]types.AttributeValue, len(m.Fields)+6),
-		strs: make([]types.AttributeValueMemberS, 0, len(m.Fields)+5),
-		nums: make([]types.AttributeValueMemberN, 0, len(m.Fields)+2),
+	if st == nil {
+		st = new(itemStore)
 	}
+	b := st.builder(len(m.Fields))
+	defer st.keep(&b)
 	mp := memberBufs.Get().(*[]member)
 	b.ms = (*mp)[:0]
 	defer func() {
@@ -155,6 +171,54 @@ func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValu
 		return nil, &unwritableError{fmt.Sprintf("item of at least %d bytes exceeds DynamoDB's %d", b.size, MaxItemBytes)}
 	}
 	return item, nil
+}
+
+// itemStore is the storage of one item: its map and the arrays its strings
+// and numbers live in. PutMemory takes one from itemStores for each row and
+// gives it back once PutItem has returned, so that a row's item (about a
+// third of the bytes the pass allocates a row, beside the SDK's) is not
+// garbage to collect.
+type itemStore struct {
+	item map[string]types.AttributeValue
+	strs []types.AttributeValueMemberS
+	nums []types.AttributeValueMemberN
+}
+
+var itemStores = sync.Pool{New: func() any { return new(itemStore) }}
+
+// builder starts an item of a row with n fields in st's storage, growing it
+// when the row has more fields than it was made for.
+func (st *itemStore) builder(n int) itemBuilder {
+	if st.item == nil || cap(st.strs) < n+5 || cap(st.nums) < n+2 {
+		st.item = make(map[string]types.AttributeValue, n+6)
+		st.strs = make([]types.AttributeValueMemberS, 0, n+5)
+		st.nums = make([]types.AttributeValueMemberN, 0, n+2)
+	}
+	return itemBuilder{item: st.item, strs: st.strs[:0], nums: st.nums[:0]}
+}
+
+// keep records what b grew to (an append past capacity moved an array; the
+// values already in the item still point into the old one, which stays
+// alive with them).
+func (st *itemStore) keep(b *itemBuilder) {
+	st.strs, st.nums = b.strs, b.nums
+}
+
+// maxPooledFields bounds the items kept for reuse: a rare huge row's
+// storage is left to the collector.
+const maxPooledFields = 256
+
+// release empties st, holding no row's strings, and gives it back to
+// itemStores; nothing may use the item built in it after.
+func (st *itemStore) release() {
+	if cap(st.strs) > maxPooledFields+5 {
+		return
+	}
+	clear(st.item)
+	clear(st.strs[:cap(st.strs)])
+	clear(st.nums[:cap(st.nums)])
+	st.strs, st.nums = st.strs[:0], st.nums[:0]
+	itemStores.Put(st)
 }
 
 // memberBufs reuse the members gathered for a digest across rows.
