@@ -42,8 +42,10 @@ func Advance(st State, p Page, now time.Time, skew time.Duration) Decision {
 	v := newView(p)
 	horizon := now.Add(skew)
 	cands := v.candidates()
-	if v.clean() && nextSinceUsable(p.NextSince, st.Cursor, horizon) {
-		cands = append(cands, p.NextSince)
+	if v.clean() && p.NextSince > st.Cursor {
+		if at, err := stamp.Parse(p.NextSince); err == nil && !at.After(horizon) {
+			cands = append(cands, candidate{p.NextSince, at})
+		}
 	}
 	next := State{Watermark: st.Watermark, Cursor: largest(st.Cursor, cands), Held: st.Held}
 	if !st.Held {
@@ -74,10 +76,24 @@ func NextLimit(limit int) int {
 
 // view is a page ordered as the server orders it, with what the rules derive.
 type view struct {
-	rows  []Row // sorted byte-wise by UpdatedAt, stable
-	k     int   // index of the first not-done row, len(rows) when none
+	rows  []Row     // sorted byte-wise by UpdatedAt, stable
+	at    []instant // at[i] is rows[i].UpdatedAt parsed, for the done rows
+	k     int       // index of the first not-done row, len(rows) when none
 	full  bool
 	limit int
+}
+
+// instant is an UpdatedAt parsed once, for every rule that reads its time.
+type instant struct {
+	t      time.Time
+	parses bool
+}
+
+// candidate is a value the cursor and the watermark may move to; every
+// candidate parses (at is its time).
+type candidate struct {
+	s  string
+	at time.Time
 }
 
 func newView(p Page) view {
@@ -87,7 +103,12 @@ func newView(p Page) view {
 	if k < 0 {
 		k = len(rows)
 	}
-	return view{rows: rows, k: k, full: isFull(p), limit: p.Limit}
+	at := make([]instant, k)
+	for i, r := range rows[:k] {
+		t, err := stamp.Parse(r.UpdatedAt)
+		at[i] = instant{t, err == nil}
+	}
+	return view{rows: rows, at: at, k: k, full: isFull(p), limit: p.Limit}
 }
 
 func isFull(p Page) bool {
@@ -105,7 +126,7 @@ func (v view) clean() bool { return v.k == len(v.rows) }
 // that does not parse is never one: the peer parses `since` and answers 400
 // to it, so even the cursor must not take it (the row is quarantined, done,
 // and passed by the next value that parses).
-func (v view) candidates() []string {
+func (v view) candidates() []candidate {
 	done := v.rows[:v.k]
 	end := len(done)
 	if bound, ok := v.bound(); ok {
@@ -113,10 +134,10 @@ func (v view) candidates() []string {
 			return strings.Compare(r.UpdatedAt, b)
 		})
 	}
-	out := make([]string, 0, end)
-	for _, r := range done[:end] {
-		if stamp.Valid(r.UpdatedAt) {
-			out = append(out, r.UpdatedAt)
+	out := make([]candidate, 0, end)
+	for i, r := range done[:end] {
+		if v.at[i].parses {
+			out = append(out, candidate{r.UpdatedAt, v.at[i].t})
 		}
 	}
 	return out
@@ -137,8 +158,8 @@ func (v view) bound() (string, bool) {
 // barrier is the first done row dated beyond the horizon, if any: a stored
 // watermark must stay below it.
 func (v view) barrier(horizon time.Time) *string {
-	for _, r := range v.rows[:v.k] {
-		if future(r.UpdatedAt, horizon) {
+	for i, r := range v.rows[:v.k] {
+		if v.at[i].parses && v.at[i].t.After(horizon) {
 			return &r.UpdatedAt
 		}
 	}
@@ -159,27 +180,12 @@ func (v view) outcome(from, to string) Outcome {
 	return Stalled
 }
 
-// future reports that s parses and is later than the horizon.
-func future(s string, horizon time.Time) bool {
-	t, err := stamp.Parse(s)
-	return err == nil && t.After(horizon)
-}
-
-// storable reports that s parses and is no later than the horizon.
-func storable(s string, horizon time.Time) bool {
-	t, err := stamp.Parse(s)
-	return err == nil && !t.After(horizon)
-}
-
-func nextSinceUsable(ns, cursor string, horizon time.Time) bool {
-	return ns > cursor && storable(ns, horizon)
-}
-
-// durable keeps the candidates a stored watermark may take (rule 6).
-func durable(cands []string, barrier *string, horizon time.Time) []string {
-	var out []string
+// durable keeps the candidates a stored watermark may take (rule 6): no
+// later than the horizon, and below the barrier.
+func durable(cands []candidate, barrier *string, horizon time.Time) []candidate {
+	var out []candidate
 	for _, c := range cands {
-		if storable(c, horizon) && (barrier == nil || c < *barrier) {
+		if !c.at.After(horizon) && (barrier == nil || c.s < *barrier) {
 			out = append(out, c)
 		}
 	}
@@ -187,9 +193,9 @@ func durable(cands []string, barrier *string, horizon time.Time) []string {
 }
 
 // largest is the byte-wise maximum of from and cands.
-func largest(from string, cands []string) string {
+func largest(from string, cands []candidate) string {
 	for _, c := range cands {
-		from = max(from, c)
+		from = max(from, c.s)
 	}
 	return from
 }
