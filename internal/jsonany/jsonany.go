@@ -39,6 +39,10 @@ type Decoder struct {
 	keys map[string]string
 	// skipping: Skip is reading, by the same grammar, building nothing.
 	skipping bool
+	// order is the keys of the last top-level object read, by position
+	// ("" where a key was not plain): the key a row most likely has next,
+	// checked against the bytes before any scan or lookup.
+	order []string
 }
 
 const maxKeys = 1024
@@ -179,7 +183,15 @@ func (d *Decoder) object(size int) (m map[string]any, distinct, ok bool) {
 		if d.Peek() != '"' {
 			return nil, false, false
 		}
-		k, ok := d.key()
+		var want string
+		top := d.depth == 1
+		if top && members < len(d.order) {
+			want = d.order[members]
+		}
+		k, plain, ok := d.key(want)
+		if top && !d.skipping && ok {
+			d.remember(members, k, plain)
+		}
 		if !ok || d.Peek() != ':' {
 			return nil, false, false
 		}
@@ -373,27 +385,49 @@ func (d *Decoder) plainKey() (start, end int, plain bool) {
 	return start, end, end < len(d.b) && d.b[end] == '"'
 }
 
-// key reads an object's key, the next byte being its opening quote.
-func (d *Decoder) key() (string, bool) {
+// key reads an object's key, the next byte being its opening quote, and
+// reports whether it was plain (printable ASCII, no escape). want, when not
+// "", is a plain key it may be: when the bytes are want and its closing
+// quote, want is the key, with no scan and no lookup.
+func (d *Decoder) key(want string) (k string, plain, ok bool) {
+	if n := d.i + 1 + len(want); want != "" && n < len(d.b) && d.b[n] == '"' && string(d.b[d.i+1:n]) == want {
+		d.i = n + 1
+		return want, true, true
+	}
 	start, end, plain := d.plainKey()
 	if !plain {
-		return d.str() // escaped, not ASCII, or not a string: the long way
+		k, ok = d.str() // escaped, not ASCII, or not a string: the long way
+		return k, false, ok
 	}
 	d.i = end + 1
 	if d.skipping {
-		return "", true
+		return "", true, true
 	}
 	if k, ok := d.keys[string(d.b[start:end])]; ok {
-		return k, true
+		return k, true, true
 	}
-	k := string(d.b[start:end])
+	k = string(d.b[start:end])
 	if d.keys == nil {
 		d.keys = make(map[string]string)
 	}
 	if len(d.keys) < maxKeys {
 		d.keys[k] = k
 	}
-	return k, true
+	return k, true, true
+}
+
+// remember records k as the i-th key of the top-level object, "" when it
+// was not plain (its bytes are not its text).
+func (d *Decoder) remember(i int, k string, plain bool) {
+	if !plain {
+		k = ""
+	}
+	switch {
+	case i < len(d.order):
+		d.order[i] = k
+	case i == len(d.order) && i < maxKeys:
+		d.order = append(d.order, k)
+	}
 }
 
 // str reads a string, the next byte being its opening quote.

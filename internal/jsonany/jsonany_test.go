@@ -39,6 +39,23 @@ func agree(t *testing.T, b []byte) {
 		t.Fatalf("%q: refused, encoding/json decodes it as %#v", b, want)
 	}
 	agreeSkipping(t, b, got, ok)
+	agreeReused(t, b, got, ok)
+}
+
+// reused is one decoder for every input agree sees, as rows share one: the
+// keys and the key order it learnt from the inputs before are hints only.
+var reused = NewDecoder(nil)
+
+// agreeReused checks that the reused decoder decodes b as a new one did
+// (to v, ok).
+func agreeReused(t *testing.T, b []byte, v any, ok bool) {
+	t.Helper()
+	reused.Reset(b)
+	got, gotOK := reused.Value()
+	gotOK = gotOK && reused.End()
+	if gotOK != ok || ok && !reflect.DeepEqual(got, v) {
+		t.Fatalf("%q: a reused decoder gives %#v, %v; a new one %#v, %v", b, got, gotOK, v, ok)
+	}
 }
 
 // agreeSkipping checks Skip and Strings against Decode on b (which decoded
@@ -109,6 +126,19 @@ func nesting(b []byte) int {
 
 func TestAgreesWithEncodingJSON(t *testing.T) {
 	for _, s := range cases {
+		agree(t, []byte(s))
+	}
+}
+
+// TestKeyOrderIsOnlyAHint: each object's keys differ from the last one's
+// at a position, by a byte after the expected key, a byte short of it, or
+// an escape spelling it; the reused decoder reads what the bytes say.
+func TestKeyOrderIsOnlyAHint(t *testing.T) {
+	for _, s := range []string{
+		`{"a":1,"b":2}`, `{"a":1,"b":2}`, `{"a":1,"bc":2}`, `{"a":1,"b":2}`, `{"a":1,"":2}`,
+		`{"a":1,"b\"":2}`, `{"\u0061":1,"b":2}`, `{"a":1}`, `{"ab":1,"b":2}`, `{"b":1,"a":2}`,
+		`{"a":{"b":1,"a":2},"b":[{"a":3}]}`, `{"a":1,"b":2,"c":3}`, `{"a":1,"b":2,"c\u0000":3}`, `{"a":1,"b":2,"c":3,"a":4}`,
+	} {
 		agree(t, []byte(s))
 	}
 }
