@@ -39,11 +39,19 @@ type Decoder struct {
 	keys map[string]string
 	// skipping: Skip is reading, by the same grammar, building nothing.
 	skipping bool
-	// order is the keys of the last top-level object read, by position
-	// ("" where a key was not plain): the key a row most likely has next,
-	// checked against the bytes before any scan or lookup.
-	order []string
+	// hints are the last top-level object's members, by position: the key
+	// and short string value a row most likely has next, checked against
+	// the bytes before any scan, lookup or allocation.
+	hints []hint
 }
+
+// hint is a member of the last top-level object read.
+type hint struct {
+	key string // "" when the key was not plain
+	val any    // a string of at most maxHintBytes read with no escape, else nil
+}
+
+const maxHintBytes = 64
 
 const maxKeys = 1024
 
@@ -183,20 +191,22 @@ func (d *Decoder) object(size int) (m map[string]any, distinct, ok bool) {
 		if d.Peek() != '"' {
 			return nil, false, false
 		}
-		var want string
-		top := d.depth == 1
-		if top && members < len(d.order) {
-			want = d.order[members]
+		var h hint
+		top := d.depth == 1 && !d.skipping
+		if top && members < len(d.hints) {
+			h = d.hints[members]
 		}
-		k, plain, ok := d.key(want)
-		if top && !d.skipping && ok {
-			d.remember(members, k, plain)
-		}
+		k, plain, ok := d.key(h.key)
 		if !ok || d.Peek() != ':' {
 			return nil, false, false
 		}
 		d.i++
-		v, ok := d.Value()
+		var v any
+		if top {
+			v, ok = d.hintedValue(members, h.val, k, plain)
+		} else {
+			v, ok = d.Value()
+		}
 		if !ok {
 			return nil, false, false
 		}
@@ -416,18 +426,41 @@ func (d *Decoder) key(want string) (k string, plain, ok bool) {
 	return k, true, true
 }
 
-// remember records k as the i-th key of the top-level object, "" when it
-// was not plain (its bytes are not its text).
-func (d *Decoder) remember(i int, k string, plain bool) {
-	if !plain {
-		k = ""
+// hintedValue reads the value of the i-th member of a top-level object,
+// whose key k was just read (plain: with no escape): prev, when the bytes
+// are that string and its quotes, else by Value. It records the member as
+// the hint for the next object's i-th.
+func (d *Decoder) hintedValue(i int, prev any, k string, plain bool) (any, bool) {
+	c := d.Peek()
+	if s, _ := prev.(string); s != "" && c == '"' {
+		if n := d.i + 1 + len(s); n < len(d.b) && d.b[n] == '"' && string(d.b[d.i+1:n]) == s {
+			d.i = n + 1
+			if plain {
+				d.hints[i].key = k
+			}
+			return prev, true
+		}
+	}
+	start := d.i
+	v, ok := d.Value()
+	if !ok {
+		return nil, false
+	}
+	h := hint{}
+	if plain {
+		h.key = k // its bytes are its text
+	}
+	// A string as long as its bytes between the quotes has no escape.
+	if s, isString := v.(string); isString && len(s) <= maxHintBytes && d.i-start-2 == len(s) {
+		h.val = v
 	}
 	switch {
-	case i < len(d.order):
-		d.order[i] = k
-	case i == len(d.order) && i < maxKeys:
-		d.order = append(d.order, k)
+	case i < len(d.hints):
+		d.hints[i] = h
+	case i == len(d.hints) && i < maxKeys:
+		d.hints = append(d.hints, h)
 	}
+	return v, true
 }
 
 // str reads a string, the next byte being its opening quote.

@@ -130,14 +130,19 @@ func TestAgreesWithEncodingJSON(t *testing.T) {
 	}
 }
 
-// TestKeyOrderIsOnlyAHint: each object's keys differ from the last one's
-// at a position, by a byte after the expected key, a byte short of it, or
-// an escape spelling it; the reused decoder reads what the bytes say.
-func TestKeyOrderIsOnlyAHint(t *testing.T) {
+// TestHintsAreOnlyHints: each object's keys and string values differ from
+// the last one's at a position, by a byte after the expected one, a byte
+// short of it, or an escape spelling it; the reused decoder reads what the
+// bytes say.
+func TestHintsAreOnlyHints(t *testing.T) {
 	for _, s := range []string{
 		`{"a":1,"b":2}`, `{"a":1,"b":2}`, `{"a":1,"bc":2}`, `{"a":1,"b":2}`, `{"a":1,"":2}`,
 		`{"a":1,"b\"":2}`, `{"\u0061":1,"b":2}`, `{"a":1}`, `{"ab":1,"b":2}`, `{"b":1,"a":2}`,
 		`{"a":{"b":1,"a":2},"b":[{"a":3}]}`, `{"a":1,"b":2,"c":3}`, `{"a":1,"b":2,"c\u0000":3}`, `{"a":1,"b":2,"c":3,"a":4}`,
+		`{"a":"x","b":"é"}`, `{"a":"x","b":"é"}`, `{"a":"xy","b":"é!"}`, `{"a":"x","b":"e"}`, `{"a":"x\"","b":""}`,
+		`{"a":"\u0078","b":"é"}`, `{"a":"x"}`, `{"a":"x"}`, `{"a":"\u0078"}`, `{"a":"x","b":"x"}`, `{"b":"x"}`, `{"a":"x"}`,
+		`{"a":1,"b":"x"}`, `{"a":"x","b":{"a":"x"}}`, `{"a":"x","a":"y"}`, `{"a":"x"`, `{"a":"x}`, `{"a":"x"}`, `{"a":"x\u0000"}`,
+		`{"a":"x\""}`, `{"a":"x""}`, `{"a":"x\\"}`, `{"a":"x\"}`, `{"a":"x\u0000"}`, "{\"a\":\"x\x00\"}",
 	} {
 		agree(t, []byte(s))
 	}
