@@ -19,61 +19,64 @@ func (e *unwritableError) Error() string { return e.reason }
 // text, booleans to BOOL, null to NULL. A number DynamoDB cannot hold is an
 // *unwritableError; a Go type JSON never produces is a plain error.
 func toAttr(v any) (types.AttributeValue, error) {
+	var b itemBuilder
+	return b.attr(v)
+}
+
+// attr is toAttr, its strings, numbers, lists and maps in b's arrays: an
+// item's nested values cost an allocation an array, not one a value.
+func (b *itemBuilder) attr(v any) (types.AttributeValue, error) {
 	switch x := v.(type) {
 	case nil:
 		return &types.AttributeValueMemberNULL{Value: true}, nil
 	case bool:
 		return &types.AttributeValueMemberBOOL{Value: x}, nil
 	case string:
-		return &types.AttributeValueMemberS{Value: x}, nil
+		return b.str(x), nil
 	case json.Number:
-		return numberAttr(string(x))
+		return b.num(string(x))
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
 			return nil, &unwritableError{fmt.Sprintf("number %v is not finite", x)}
 		}
-		return numberAttr(strconv.FormatFloat(x, 'g', -1, 64))
+		return b.num(strconv.FormatFloat(x, 'g', -1, 64))
 	case int:
-		return numberAttr(strconv.Itoa(x))
+		return b.num(strconv.Itoa(x))
 	case int64:
-		return numberAttr(strconv.FormatInt(x, 10))
+		return b.num(strconv.FormatInt(x, 10))
 	case map[string]any:
-		return mapAttr(x)
+		out := make(map[string]types.AttributeValue, len(x))
+		for k, e := range x {
+			av, err := b.attr(e)
+			if err != nil {
+				return nil, err
+			}
+			out[k] = av
+		}
+		b.maps = append(b.maps, types.AttributeValueMemberM{Value: out})
+		return &b.maps[len(b.maps)-1], nil
 	case []any:
-		return listAttr(x)
+		out := make([]types.AttributeValue, len(x))
+		for i, e := range x {
+			av, err := b.attr(e)
+			if err != nil {
+				return nil, err
+			}
+			out[i] = av
+		}
+		b.lists = append(b.lists, types.AttributeValueMemberL{Value: out})
+		return &b.lists[len(b.lists)-1], nil
 	}
 	return nil, fmt.Errorf("cannot store a %T", v)
 }
 
-func numberAttr(text string) (types.AttributeValue, error) {
+// num is a number attribute of text, which DynamoDB must be able to hold.
+func (b *itemBuilder) num(text string) (types.AttributeValue, error) {
 	if err := checkNumber(text); err != nil {
 		return nil, err
 	}
-	return &types.AttributeValueMemberN{Value: text}, nil
-}
-
-func mapAttr(m map[string]any) (types.AttributeValue, error) {
-	out := make(map[string]types.AttributeValue, len(m))
-	for k, v := range m {
-		av, err := toAttr(v)
-		if err != nil {
-			return nil, err
-		}
-		out[k] = av
-	}
-	return &types.AttributeValueMemberM{Value: out}, nil
-}
-
-func listAttr(l []any) (types.AttributeValue, error) {
-	out := make([]types.AttributeValue, len(l))
-	for i, v := range l {
-		av, err := toAttr(v)
-		if err != nil {
-			return nil, err
-		}
-		out[i] = av
-	}
-	return &types.AttributeValueMemberL{Value: out}, nil
+	b.nums = append(b.nums, types.AttributeValueMemberN{Value: text})
+	return &b.nums[len(b.nums)-1], nil
 }
 
 // fromAttr is the inverse of toAttr: N becomes a json.Number with the stored

@@ -167,3 +167,51 @@ func TestMemoryItemKeyOrderIsOnlyAHint(t *testing.T) {
 		}
 	}
 }
+
+// TestPooledStorageBuildsFreshItems: a request built in storage that items
+// of other shapes used before (more fields, fewer, nested values, a refused
+// row) is the request built in fresh storage, and release leaves the
+// storage holding no value of the row.
+func TestPooledStorageBuildsFreshItems(t *testing.T) {
+	big := `{"id":"m1","updated_at":"2026-06-01T10:00:00Z"`
+	for i := range 40 {
+		big += fmt.Sprintf(`,"f%d":["s%d",{"n":%d,"t":[true,null]}]`, i, i, i)
+	}
+	big += "}"
+	rows := []string{
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","b":"x","a":[1,{"z":null,"y":true}],"c":2.5}`,
+		big,
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","b":"x"}`,
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","m":{"a":{"b":["c","d",{"e":"f"}]}},"l":[[],[[]],{}]}`,
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","b":"x","_cu_ts":1}`,
+		`{"id":"m1","updated_at":"2026-06-01T10:00:00Z","n":1e999999}`,
+	}
+	memory := func(row string) replica.Memory {
+		return replica.Memory{ID: "m1", UpdatedAt: "2026-06-01T10:00:00Z", Instant: t0, Fields: decodeRow(t, row), Peer: "p1"}
+	}
+	s := &Store{memories: "memories", now: func() time.Time { return t0 }}
+	st := new(itemStore)
+	for _, row := range rows {
+		for _, before := range rows {
+			s.putMemoryInput(memory(before), st)
+			st.release()
+			want, wantErr := s.PutMemoryInput(memory(row))
+			got, err := s.putMemoryInput(memory(row), st)
+			if (err == nil) != (wantErr == nil) {
+				t.Fatalf("%s after %s: error %v, in fresh storage %v", row, before, err, wantErr)
+			}
+			if diff := cmp.Diff(want, got, cmp.Exporter(func(reflect.Type) bool { return true })); diff != "" {
+				t.Fatalf("%s after %s: request (-fresh +pooled):\n%s", row, before, diff)
+			}
+			st.release()
+			if len(st.item) != 0 || len(st.values) != 0 || st.in.Item != nil {
+				t.Fatalf("%s: released storage still holds the item", row)
+			}
+			for _, s := range st.strs[:cap(st.strs)] {
+				if s.Value != "" {
+					t.Fatalf("%s: released storage still holds %q", row, s.Value)
+				}
+			}
+		}
+	}
+}

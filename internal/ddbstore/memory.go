@@ -2,7 +2,6 @@ package ddbstore
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -92,6 +91,9 @@ func (s *Store) PutMemoryInput(m replica.Memory) (*dynamodb.PutItemInput, error)
 
 // putMemoryInput builds the request in st's storage (nil: fresh storage).
 func (s *Store) putMemoryInput(m replica.Memory, st *itemStore) (*dynamodb.PutItemInput, error) {
+	if st == nil {
+		st = new(itemStore)
+	}
 	item, err := buildItem(m, s.now(), st)
 	var uw *unwritableError
 	if errors.As(err, &uw) {
@@ -100,16 +102,22 @@ func (s *Store) putMemoryInput(m replica.Memory, st *itemStore) (*dynamodb.PutIt
 	if err != nil {
 		return nil, err
 	}
-	return &dynamodb.PutItemInput{
-		TableName:                aws.String(s.memories),
-		Item:                     item,
-		ConditionExpression:      aws.String(putCondition),
-		ExpressionAttributeNames: putNames,
-		ExpressionAttributeValues: map[string]types.AttributeValue{
-			":ts": item[attrTS], ":nf": item[attrNF], ":dg": item[attrDigest],
-		},
-	}, nil
+	if st.values == nil {
+		st.values = make(map[string]types.AttributeValue, 3)
+	}
+	st.values[":ts"], st.values[":nf"], st.values[":dg"] = item[attrTS], item[attrNF], item[attrDigest]
+	st.in = dynamodb.PutItemInput{
+		TableName:                 s.memoriesName(),
+		Item:                      item,
+		ConditionExpression:       putConditionText,
+		ExpressionAttributeNames:  putNames,
+		ExpressionAttributeValues: st.values,
+	}
+	return &st.in, nil
 }
+
+// putConditionText is putCondition for every request (the SDK only reads it).
+var putConditionText = aws.String(putCondition)
 
 // memoryItem builds the item for m: its fields, id and updated_at as given,
 // and the meta attributes. Refusals DynamoDB would make are *unwritableError.
@@ -173,15 +181,19 @@ func buildItem(m replica.Memory, now time.Time, st *itemStore) (map[string]types
 	return item, nil
 }
 
-// itemStore is the storage of one item: its map and the arrays its strings
-// and numbers live in. PutMemory takes one from itemStores for each row and
-// gives it back once PutItem has returned, so that a row's item (about a
-// third of the bytes the pass allocates a row, beside the SDK's) is not
-// garbage to collect.
+// itemStore is the storage of one request: the item's map, the arrays its
+// strings, numbers, lists and maps live in, and the request itself.
+// PutMemory takes one from itemStores for each row and gives it back once
+// PutItem has returned, so that a row's item (about a third of the bytes
+// the pass allocated a row, beside the SDK's) is not garbage to collect.
 type itemStore struct {
-	item map[string]types.AttributeValue
-	strs []types.AttributeValueMemberS
-	nums []types.AttributeValueMemberN
+	item   map[string]types.AttributeValue
+	strs   []types.AttributeValueMemberS
+	nums   []types.AttributeValueMemberN
+	lists  []types.AttributeValueMemberL
+	maps   []types.AttributeValueMemberM
+	in     dynamodb.PutItemInput           // the request, for putMemoryInput
+	values map[string]types.AttributeValue // its condition's values
 }
 
 var itemStores = sync.Pool{New: func() any { return new(itemStore) }}
@@ -194,31 +206,34 @@ func (st *itemStore) builder(n int) itemBuilder {
 		st.strs = make([]types.AttributeValueMemberS, 0, n+5)
 		st.nums = make([]types.AttributeValueMemberN, 0, n+2)
 	}
-	return itemBuilder{item: st.item, strs: st.strs[:0], nums: st.nums[:0]}
+	return itemBuilder{item: st.item, strs: st.strs[:0], nums: st.nums[:0], lists: st.lists[:0], maps: st.maps[:0]}
 }
 
 // keep records what b grew to (an append past capacity moved an array; the
 // values already in the item still point into the old one, which stays
 // alive with them).
 func (st *itemStore) keep(b *itemBuilder) {
-	st.strs, st.nums = b.strs, b.nums
+	st.strs, st.nums, st.lists, st.maps = b.strs, b.nums, b.lists, b.maps
 }
 
-// maxPooledFields bounds the items kept for reuse: a rare huge row's
-// storage is left to the collector.
-const maxPooledFields = 256
+// maxPooledValues bounds the storage kept for reuse: a rare huge row's is
+// left to the collector.
+const maxPooledValues = 1024
 
 // release empties st, holding no row's strings, and gives it back to
 // itemStores; nothing may use the item built in it after.
 func (st *itemStore) release() {
-	if cap(st.strs) > maxPooledFields+5 {
-		return
-	}
 	clear(st.item)
+	clear(st.values)
+	st.in = dynamodb.PutItemInput{}
 	clear(st.strs[:cap(st.strs)])
 	clear(st.nums[:cap(st.nums)])
-	st.strs, st.nums = st.strs[:0], st.nums[:0]
-	itemStores.Put(st)
+	clear(st.lists[:cap(st.lists)])
+	clear(st.maps[:cap(st.maps)])
+	st.strs, st.nums, st.lists, st.maps = st.strs[:0], st.nums[:0], st.lists[:0], st.maps[:0]
+	if cap(st.strs)+cap(st.nums)+cap(st.lists)+cap(st.maps) <= maxPooledValues {
+		itemStores.Put(st)
+	}
 }
 
 // memberBufs reuse the members gathered for a digest across rows.
@@ -234,11 +249,13 @@ var keyOrder atomic.Pointer[[]string]
 // and numbers, most of its values, and the meta attributes share two
 // arrays: two allocations instead of one a value.
 type itemBuilder struct {
-	item map[string]types.AttributeValue
-	strs []types.AttributeValueMemberS
-	nums []types.AttributeValueMemberN
-	ms   []member
-	size int
+	item  map[string]types.AttributeValue
+	strs  []types.AttributeValueMemberS
+	nums  []types.AttributeValueMemberN
+	lists []types.AttributeValueMemberL
+	maps  []types.AttributeValueMemberM
+	ms    []member
+	size  int
 }
 
 func (b *itemBuilder) str(v string) types.AttributeValue {
@@ -248,7 +265,7 @@ func (b *itemBuilder) str(v string) types.AttributeValue {
 
 func (b *itemBuilder) reset() {
 	clear(b.item)
-	b.strs, b.nums, b.ms, b.size = b.strs[:0], b.nums[:0], b.ms[:0], 0
+	b.strs, b.nums, b.lists, b.maps, b.ms, b.size = b.strs[:0], b.nums[:0], b.lists[:0], b.maps[:0], b.ms[:0], 0
 }
 
 // inOrder adds m's members in the order of keys, and reports false (having
@@ -298,19 +315,7 @@ func (b *itemBuilder) field(k string, v any) error {
 	if strings.HasPrefix(k, MetaPrefix) {
 		return &unwritableError{fmt.Sprintf("field %q uses the reserved prefix %s", clip(k, 64), MetaPrefix)}
 	}
-	var av types.AttributeValue
-	var err error
-	switch x := v.(type) {
-	case string:
-		av = b.str(x)
-	case json.Number:
-		if err = checkNumber(string(x)); err == nil {
-			b.nums = append(b.nums, types.AttributeValueMemberN{Value: string(x)})
-			av = &b.nums[len(b.nums)-1]
-		}
-	default:
-		av, err = toAttr(v)
-	}
+	av, err := b.attr(v)
 	if err != nil {
 		return fmt.Errorf("field %q: %w", clip(k, 64), err)
 	}
