@@ -16,6 +16,7 @@ package jsonany
 import (
 	"encoding/json"
 	"slices"
+	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
 )
@@ -371,7 +372,35 @@ func (d *Decoder) number() (any, bool) {
 	if d.skipping {
 		return nil, true
 	}
+	if n, ok := smallInt(d.b[start:d.i]); ok {
+		return smallInts[n], true
+	}
 	return json.Number(d.b[start:d.i]), true
+}
+
+// smallInts are the json.Number values 0 to 255, boxed once: priorities,
+// counts and versions, most of a row's numbers, cost no allocation.
+var smallInts = func() (a [256]any) {
+	for i := range a {
+		a[i] = json.Number(strconv.Itoa(i))
+	}
+	return a
+}()
+
+// smallInt is the value of b, a number by the JSON grammar, when b is the
+// text of an integer 0 to 255 (so "7", never "7.0", "-0" or "1e2").
+func smallInt(b []byte) (int, bool) {
+	if len(b) > 3 {
+		return 0, false
+	}
+	n := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, n < len(smallInts)
 }
 
 // digits reads one digit or more.
