@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"sort"
 	"sync"
@@ -136,6 +137,7 @@ func (s *memStore) PutMemory(ctx context.Context, m replica.Memory) error {
 	if old, ok := s.items[m.ID]; ok && !newer(m, old) {
 		return replica.ErrStale
 	}
+	m.Fields = maps.Clone(m.Fields) // lent for the call (replica.Memory)
 	s.items[m.ID] = m
 	return nil
 }

@@ -44,6 +44,8 @@ type Decoder struct {
 	// and short string value a row most likely has next, checked against
 	// the bytes before any scan, lookup or allocation.
 	hints []hint
+	// into is the map the next object read by ObjectInto goes in.
+	into map[string]any
 }
 
 // hint is a member of the last top-level object read.
@@ -167,7 +169,15 @@ func (d *Decoder) Strings(keys, vals []string) bool {
 // whether its keys are distinct. Of a key given twice the map holds the
 // last value, as encoding/json's does.
 func (d *Decoder) Object() (m map[string]any, distinct, ok bool) {
+	return d.ObjectInto(nil)
+}
+
+// ObjectInto is Object decoding into into, an empty map, when it is not
+// nil: a map given up by a row before, whose room is already there.
+func (d *Decoder) ObjectInto(into map[string]any) (m map[string]any, distinct, ok bool) {
+	d.into = into
 	m, distinct, ok = d.object(d.members)
+	d.into = nil // not an object: no other takes it
 	if ok {
 		d.members = len(m)
 	}
@@ -179,7 +189,10 @@ func (d *Decoder) object(size int) (m map[string]any, distinct, ok bool) {
 	if d.Peek() != '{' || !d.enter() {
 		return nil, false, false
 	}
-	if !d.skipping {
+	switch {
+	case d.into != nil:
+		m, d.into = d.into, nil
+	case !d.skipping:
 		m = make(map[string]any, size)
 	}
 	members := 0

@@ -66,13 +66,23 @@ func (r *Row) Decode() {
 
 // Release gives up the fields Decode decoded, once the row is written: it
 // is Scanned again, its ID, UpdatedAt and Raw kept, and a page being
-// written holds no more decoded rows than there are writers. Any other row
-// it leaves as it is.
+// written holds no more decoded rows than there are writers. Its Fields
+// map is emptied and decodes another row's fields: nothing may hold it
+// after (a store keeps no Fields of a write that has returned: see
+// replica.Memory). Any other row it leaves as it is.
 func (r *Row) Release() {
 	if r.scanned && r.decoded {
+		if r.Fields != nil && len(r.Fields) <= maxPooledFields {
+			clear(r.Fields)
+			fieldMaps.Put(r.Fields)
+		}
 		*r = Scanned(r.Raw, r.ID, r.UpdatedAt, r.strict)
 	}
 }
+
+// maxPooledFields bounds the maps kept for reuse: a rare wide row's is
+// left to the collector.
+const maxPooledFields = 256
 
 // DecodeRow decodes one element of `memories` as Fetch does: strictID
 // applies the v0.7+ id rule (the page came from a peer that sends
@@ -137,12 +147,18 @@ func decodeObject(raw []byte) (map[string]any, []string, error) {
 func decodeWhole(raw []byte) (map[string]any, bool) {
 	d := decoders.Get().(*jsonany.Decoder)
 	d.Reset(raw)
-	fields, distinct, ok := d.Object()
+	into, _ := fieldMaps.Get().(map[string]any)
+	fields, distinct, ok := d.ObjectInto(into)
 	ok = ok && distinct && d.End()
 	d.Reset(nil) // hold no page's body
 	decoders.Put(d)
 	return fields, ok
 }
+
+// fieldMaps are the maps of rows written and given up (Release), for the
+// fields of the rows decoded next: a row's map is a quarter of what
+// decoding it allocates.
+var fieldMaps sync.Pool
 
 // decoders are reused across rows, so that the keys rows share are one
 // string each (jsonany interns them) and a row's map starts at the size of

@@ -30,11 +30,16 @@ var (
 )
 
 // Memory is one valid row to write.
+//
+// Fields is lent for the call it is passed to: the pass reuses the map for
+// another row's fields once PutMemory (or WouldApply, VersionOf) has
+// returned, so a store that keeps fields past the call keeps a copy. The
+// values in it are never changed (a store may keep them).
 type Memory struct {
 	ID        string
 	UpdatedAt string         // exact peer text, stored as a string attribute
 	Instant   time.Time      // parsed UpdatedAt: decides who wins
-	Fields    map[string]any // every field of the row (json.Number for numbers)
+	Fields    map[string]any // every field of the row (json.Number for numbers); lent, see above
 	Peer      string         // peer id it came from (kept as a meta attribute)
 }
 

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"maps"
 	"sync"
 
 	"github.com/aimemory/catchup/internal/catchup/replica"
@@ -26,6 +27,7 @@ func (s *memStore) PutMemory(_ context.Context, m replica.Memory) error {
 	if old, ok := s.items[m.ID]; ok && !old.Instant.Before(m.Instant) {
 		return replica.ErrStale
 	}
+	m.Fields = maps.Clone(m.Fields) // lent for the call (replica.Memory)
 	s.items[m.ID] = m
 	return nil
 }
