@@ -84,20 +84,29 @@ func (c *scanner) timestamp() (time.Time, error) {
 	if sec == 60 {
 		sec, nsec = 59, lastNano
 	}
-	loc := time.FixedZone("", off)
-	return time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc).UTC(), nil
+	// The wall clock less its offset is the instant: no *time.Location made
+	// for each timestamp (every row has two).
+	wall := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, time.UTC)
+	return wall.Add(-time.Duration(off) * time.Second), nil
 }
 
 // lastNano is the fraction a leap second is read as: the last nanosecond of
 // its minute.
 const lastNano = 999_999_999
 
+// daysIn is the length of a month of the proleptic Gregorian calendar, as
+// package time counts it (year 0 is a leap year); 0 for no month.
 func daysIn(year, month int) int {
-	if month < 1 || month > 12 {
+	switch {
+	case month < 1 || month > 12:
 		return 0
+	case month == 2 && year%4 == 0 && (year%100 != 0 || year%400 == 0):
+		return 29
 	}
-	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
+	return monthDays[month]
 }
+
+var monthDays = [13]int{0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31}
 
 func (c *scanner) fail(what string) {
 	if c.err == nil {

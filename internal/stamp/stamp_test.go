@@ -171,3 +171,26 @@ func TestLeapSecondOrder(t *testing.T) {
 		t.Errorf("leap second %v, want before the next minute %v", leap, next)
 	}
 }
+
+// TestDaysInAgreesWithPackageTime: the month lengths Parse checks days
+// against are package time's, for every month of every year it reads.
+func TestDaysInAgreesWithPackageTime(t *testing.T) {
+	for year := range 10000 {
+		for month := 1; month <= 12; month++ {
+			if got, want := daysIn(year, month), time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day(); got != want {
+				t.Fatalf("daysIn(%d, %d) = %d, package time has %d", year, month, got, want)
+			}
+		}
+	}
+}
+
+// BenchmarkParse parses the timestamp of a row: each row has two, and a
+// page's watermark rules read each once more.
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("2026-06-01T10:00:05.123456+02:00"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
