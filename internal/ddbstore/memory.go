@@ -86,14 +86,11 @@ func (s *Store) PutMemory(ctx context.Context, m replica.Memory) error {
 // client, so that the ceiling sends the very condition the pass sends. An
 // item DynamoDB can never take is an error wrapping replica.ErrUnwritable.
 func (s *Store) PutMemoryInput(m replica.Memory) (*dynamodb.PutItemInput, error) {
-	return s.putMemoryInput(m, nil)
+	return s.putMemoryInput(m, new(itemStore))
 }
 
-// putMemoryInput builds the request in st's storage (nil: fresh storage).
+// putMemoryInput builds the request in st's storage.
 func (s *Store) putMemoryInput(m replica.Memory, st *itemStore) (*dynamodb.PutItemInput, error) {
-	if st == nil {
-		st = new(itemStore)
-	}
 	item, err := buildItem(m, s.now(), st)
 	var uw *unwritableError
 	if errors.As(err, &uw) {
@@ -106,8 +103,9 @@ func (s *Store) putMemoryInput(m replica.Memory, st *itemStore) (*dynamodb.PutIt
 		st.values = make(map[string]types.AttributeValue, 3)
 	}
 	st.values[":ts"], st.values[":nf"], st.values[":dg"] = item[attrTS], item[attrNF], item[attrDigest]
+	st.table = s.memories
 	st.in = dynamodb.PutItemInput{
-		TableName:                 s.memoriesName(),
+		TableName:                 &st.table,
 		Item:                      item,
 		ConditionExpression:       putConditionText,
 		ExpressionAttributeNames:  putNames,
@@ -122,17 +120,14 @@ var putConditionText = aws.String(putCondition)
 // memoryItem builds the item for m: its fields, id and updated_at as given,
 // and the meta attributes. Refusals DynamoDB would make are *unwritableError.
 func memoryItem(m replica.Memory, now time.Time) (map[string]types.AttributeValue, error) {
-	return buildItem(m, now, nil)
+	return buildItem(m, now, new(itemStore))
 }
 
-// buildItem is memoryItem in st's storage, when st is not nil: the item is
-// then the caller's only until st.release.
+// buildItem is memoryItem in st's storage: the item is the caller's until
+// st.release.
 func buildItem(m replica.Memory, now time.Time, st *itemStore) (map[string]types.AttributeValue, error) {
 	if err := checkIdentity(m); err != nil {
 		return nil, err
-	}
-	if st == nil {
-		st = new(itemStore)
 	}
 	b := st.builder(len(m.Fields))
 	defer st.keep(&b)
@@ -194,6 +189,7 @@ type itemStore struct {
 	maps   []types.AttributeValueMemberM
 	in     dynamodb.PutItemInput           // the request, for putMemoryInput
 	values map[string]types.AttributeValue // its condition's values
+	table  string                          // its table's name
 }
 
 var itemStores = sync.Pool{New: func() any { return new(itemStore) }}

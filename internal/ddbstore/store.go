@@ -15,7 +15,6 @@ import (
 	"context"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 )
 
@@ -43,21 +42,10 @@ type Store struct {
 	memories string
 	state    string
 	now      func() time.Time
-	// memoriesPtr is memories for every PutMemory request, which the SDK
-	// only reads; nil in a Store made without New.
-	memoriesPtr *string
 }
 
 // New returns a store over the two tables. now stamps bookkeeping attributes
 // (written_at, first_seen, retry times); it never decides which version wins.
 func New(api dynamoAPI, memoriesTable, stateTable string, now func() time.Time) *Store {
-	return &Store{api: api, memories: memoriesTable, state: stateTable, now: now, memoriesPtr: aws.String(memoriesTable)}
-}
-
-// memoriesName is the memories table's name as a request takes it.
-func (s *Store) memoriesName() *string {
-	if s.memoriesPtr != nil {
-		return s.memoriesPtr
-	}
-	return aws.String(s.memories)
+	return &Store{api: api, memories: memoriesTable, state: stateTable, now: now}
 }

@@ -44,8 +44,6 @@ type Decoder struct {
 	// and short string value a row most likely has next, checked against
 	// the bytes before any scan, lookup or allocation.
 	hints []hint
-	// into is the map the next object read by ObjectInto goes in.
-	into map[string]any
 }
 
 // hint is a member of the last top-level object read.
@@ -94,7 +92,7 @@ func Decode(b []byte) (any, bool) {
 func (d *Decoder) Value() (any, bool) {
 	switch c := d.Peek(); {
 	case c == '{':
-		m, _, ok := d.object(0)
+		m, _, ok := d.object(0, nil)
 		if !ok {
 			return nil, false
 		}
@@ -175,23 +173,22 @@ func (d *Decoder) Object() (m map[string]any, distinct, ok bool) {
 // ObjectInto is Object decoding into into, an empty map, when it is not
 // nil: a map given up by a row before, whose room is already there.
 func (d *Decoder) ObjectInto(into map[string]any) (m map[string]any, distinct, ok bool) {
-	d.into = into
-	m, distinct, ok = d.object(d.members)
-	d.into = nil // not an object: no other takes it
+	m, distinct, ok = d.object(d.members, into)
 	if ok {
 		d.members = len(m)
 	}
 	return m, distinct, ok
 }
 
-// object reads an object into a map made for size members.
-func (d *Decoder) object(size int) (m map[string]any, distinct, ok bool) {
+// object reads an object into into, or when it is nil into a map made for
+// size members.
+func (d *Decoder) object(size int, into map[string]any) (m map[string]any, distinct, ok bool) {
 	if d.Peek() != '{' || !d.enter() {
 		return nil, false, false
 	}
 	switch {
-	case d.into != nil:
-		m, d.into = d.into, nil
+	case into != nil:
+		m = into
 	case !d.skipping:
 		m = make(map[string]any, size)
 	}
