@@ -264,6 +264,33 @@ func TestDryRunAndBackfillLeaveBreakerAlone(t *testing.T) {
 	}
 }
 
+// Reconcile walks a peer whatever its breaker says and leaves the breaker
+// as it was, even when the peer is down: the walk is an operator's (a
+// ranged pass), and a failed walk already withholds every deletion.
+func TestReconcileLeavesBreakerAlone(t *testing.T) {
+	open := replica.BreakerState{Failures: 5, RetryAt: testNow.Add(time.Hour), LastError: "old"}
+	peer := newFakePeer(27)
+	backlog(peer, "m", 5, 1)
+	brk := newMemBreakers(func() time.Time { return testNow })
+	brk.state["a"] = open
+	st := newVerStore()
+	r := New(multi{"a": peer}, st, Options{PageLimit: 10, Now: func() time.Time { return testNow }, Breakers: brk})
+	rep := r.Reconcile(context.Background(), st, Reconcile{Peers: peerList("a")}, ReconcileOptions{})
+	if len(rep.Peers) != 1 || rep.Peers[0].Status != StatusCaughtUp || rep.Repaired != 5 {
+		t.Fatalf("reconcile under an open breaker: %+v, want the peer walked and 5 rows repaired", rep.Peers)
+	}
+	peer.mu.Lock()
+	peer.fail = errDown
+	peer.mu.Unlock()
+	rep = r.Reconcile(context.Background(), st, Reconcile{Peers: peerList("a")}, ReconcileOptions{})
+	if rep.Peers[0].Status != StatusFailed {
+		t.Errorf("reconcile against a dead peer: %s, want failed", rep.Peers[0].Status)
+	}
+	if got := brk.get("a"); got != open {
+		t.Errorf("reconcile moved the breaker to %+v", got)
+	}
+}
+
 // A breaker that cannot be read does not keep a peer from being pulled.
 func TestUnreadableBreakerDoesNotSkip(t *testing.T) {
 	g := newBreakerRig(27)
