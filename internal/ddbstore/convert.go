@@ -14,17 +14,12 @@ type unwritableError struct{ reason string }
 
 func (e *unwritableError) Error() string { return e.reason }
 
-// toAttr converts a value decoded from JSON (with UseNumber) to an attribute
+// attr converts a value decoded from JSON (with UseNumber) to an attribute
 // value: objects to M, arrays to L, strings to S, numbers to N with their
 // text, booleans to BOOL, null to NULL. A number DynamoDB cannot hold is an
-// *unwritableError; a Go type JSON never produces is a plain error.
-func toAttr(v any) (types.AttributeValue, error) {
-	var b itemBuilder
-	return b.attr(v)
-}
-
-// attr is toAttr, its strings, numbers, lists and maps in b's arrays: an
-// item's nested values cost an allocation an array, not one a value.
+// *unwritableError; a Go type JSON never produces is a plain error. Its
+// strings, numbers, lists and maps live in b's arrays: an item's nested
+// values cost an allocation an array, not one a value.
 func (b *itemBuilder) attr(v any) (types.AttributeValue, error) {
 	switch x := v.(type) {
 	case nil:

@@ -86,3 +86,9 @@ func TestToAttrRefuses(t *testing.T) {
 }
 
 func jsonNumber(s string) json.Number { return json.Number(s) }
+
+// toAttr is attr in fresh storage, for a value on its own.
+func toAttr(v any) (types.AttributeValue, error) {
+	var b itemBuilder
+	return b.attr(v)
+}
