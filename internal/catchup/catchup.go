@@ -61,7 +61,7 @@ type Runner struct {
 	store   Store
 	opt     Options
 	writers *writers // WriteConcurrency at most, shared by every peer of every run
-	ids     idLocks  // one write of an id in flight at a time
+	ids     *idLocks // one write of an id in flight at a time
 }
 
 // New returns a Runner.
