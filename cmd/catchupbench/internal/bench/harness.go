@@ -36,7 +36,8 @@ type Harness struct {
 	Endpoint string // dynalite
 	Dir      string // for rows files
 	Settings Settings
-	// ProfileDir, when set, receives a CPU profile of each throughput child.
+	// ProfileDir, when set, receives a CPU profile of each throughput child,
+	// one file a repetition.
 	ProfileDir string
 	// MemoryMB is the function's memory size, whose GC policy every child
 	// runs under (gcpolicy); 0: GOGC 400 and no soft limit.

@@ -7,6 +7,7 @@ import (
 	"math"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/aimemory/catchup/internal/catchup"
@@ -126,6 +127,7 @@ func (h *Harness) Throughput(ctx context.Context, c Case) (Pair, error) {
 				if spec.Mode == ModeRaw && c.NoRaw {
 					continue
 				}
+				spec.CPUProfile = repProfile(spec.CPUProfile, rep)
 				res, err := h.spawn(ctx, spec)
 				pair.Runs = append(pair.Runs, res)
 				if err == nil && spec.Mode == ModeCatchup {
@@ -154,6 +156,15 @@ func (h *Harness) specs(c Case, m *Mesh) (raw, cu Spec) {
 		cu.CPUProfile = filepath.Join(h.ProfileDir, fmt.Sprintf("catchup-%d-%d.pprof", c.N, c.P))
 	}
 	return raw, cu
+}
+
+// repProfile is the profile path of repetition rep: every repetition keeps
+// its own (go tool pprof merges several given at once).
+func repProfile(path string, rep int) string {
+	if path == "" {
+		return ""
+	}
+	return strings.TrimSuffix(path, ".pprof") + fmt.Sprintf("-rep%d.pprof", rep+1)
 }
 
 // median is the run of mode with the median rate (the lower of two middles).
