@@ -111,42 +111,41 @@ func (r *Runner) one(ctx context.Context, pr *peerRun, row *row.Row) (outcome, e
 // write in 33 wait out an unrelated one at WRITE_CONCURRENCY 32: 31 others
 // in flight over 1,024 stripes; and most writes at its cap of 1,024.)
 type idLocks struct {
-	mu      sync.Mutex
-	writing map[string]*idTurn // the ids being written; nil: none waits
+	mu sync.Mutex
+	// writing holds the ids being written. The first write that waits for
+	// one makes its channel; the write in flight closes it when it ends, and
+	// the waiters try again. nil: none waits.
+	writing map[string]chan struct{}
 }
 
-// idTurn is made by the first write that waits for an id; the write in
-// flight closes next when it ends, and the waiters try again.
-type idTurn struct{ next chan struct{} }
-
-func newIDLocks() *idLocks { return &idLocks{writing: map[string]*idTurn{}} }
+func newIDLocks() *idLocks { return &idLocks{writing: map[string]chan struct{}{}} }
 
 // lock returns once no other write of id is in flight; unlock(id) ends it.
 func (l *idLocks) lock(id string) {
 	for {
 		l.mu.Lock()
-		t, busy := l.writing[id]
+		turn, busy := l.writing[id]
 		if !busy {
 			l.writing[id] = nil
 			l.mu.Unlock()
 			return
 		}
-		if t == nil {
-			t = &idTurn{next: make(chan struct{})}
-			l.writing[id] = t
+		if turn == nil {
+			turn = make(chan struct{})
+			l.writing[id] = turn
 		}
 		l.mu.Unlock()
-		<-t.next
+		<-turn
 	}
 }
 
 func (l *idLocks) unlock(id string) {
 	l.mu.Lock()
-	t := l.writing[id]
+	turn := l.writing[id]
 	delete(l.writing, id)
 	l.mu.Unlock()
-	if t != nil {
-		close(t.next)
+	if turn != nil {
+		close(turn)
 	}
 }
 

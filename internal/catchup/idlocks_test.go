@@ -59,7 +59,7 @@ func TestIDLocksHoldOneWriteOfAnID(t *testing.T) {
 	l := newIDLocks()
 	l.lock("a")
 	var holding atomic.Int32
-	done := make(chan struct{})
+	done := make(chan struct{}, 3)
 	for range 3 {
 		go func() {
 			l.lock("a")
